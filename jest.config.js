@@ -1,0 +1,19 @@
+/**
+ * Jest runs TypeScript through ts-jest in transpile-only mode: `npm test` type-checks the
+ * whole tree once with `tsc --noEmit` before jest starts, so per-file type-checking here
+ * would only repeat that work.
+ * @type {import('jest').Config}
+ */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+  },
+  globalSetup: '<rootDir>/test/harness/moto-global-setup.ts',
+  globalTeardown: '<rootDir>/test/harness/moto-global-teardown.ts',
+  setupFilesAfterEnv: ['<rootDir>/test/harness/setup-after-env.ts'],
+  testTimeout: 30000,
+  maxWorkers: process.env.CI ? 2 : '50%',
+};

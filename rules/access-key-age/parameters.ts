@@ -1,0 +1,136 @@
+/**
+ * Rule parameters: read once, up front, into a typed object. A bad value throws an
+ * `InvalidParameterError` naming the parameter, the value given and what is allowed, before
+ * any AWS call is made and before any evaluation is put.
+ *
+ * AWS Config passes `ruleParameters` as a JSON string whose values are strings; numbers are
+ * accepted too so that the CLI and tests can pass them directly.
+ */
+import { InvalidEventError, InvalidParameterError } from '../../lib/errors';
+import type { PolicyParameters } from './policy';
+
+export const DEFAULT_MAX_ACCESS_KEY_AGE_DAYS = 90;
+/** Ten years: a larger limit is a typo, not a policy. */
+export const MAX_MAX_ACCESS_KEY_AGE_DAYS = 3650;
+
+/** A user tag that exempts the user: `key` (any value) or `key=value` (that value only). */
+export interface ExemptionTag {
+  readonly key: string;
+  /** When absent, any value of the tag exempts. */
+  readonly value?: string;
+}
+
+export interface RuleParameters extends PolicyParameters {
+  readonly maxAccessKeyAgeDays: number;
+  readonly exemptionTag?: ExemptionTag;
+}
+
+/** The parameter names the rule accepts, exactly as written in the conformance pack. */
+export const RULE_PARAMETER_NAMES = ['MaxAccessKeyAge', 'ExemptionTag'] as const;
+
+export const ALLOWED_MAX_AGE = `a whole number of days from 1 to ${MAX_MAX_ACCESS_KEY_AGE_DAYS} (default ${DEFAULT_MAX_ACCESS_KEY_AGE_DAYS})`;
+export const ALLOWED_EXEMPTION_TAG =
+  'a tag key of 1-128 characters, optionally followed by =value (0-256 characters); letters, digits, spaces and _ . : / = + - @';
+
+/**
+ * Parse the `ruleParameters` of a Config event: a JSON string, an object, or nothing.
+ * Unknown parameter names are an error (a typo must not silently fall back to a default).
+ */
+export function parseRuleParameters(raw: unknown): RuleParameters {
+  const params = toObject(raw);
+  for (const name of Object.keys(params)) {
+    if (!(RULE_PARAMETER_NAMES as readonly string[]).includes(name)) {
+      const near = RULE_PARAMETER_NAMES.find((n) => n.toLowerCase() === name.toLowerCase());
+      throw new InvalidParameterError(
+        name,
+        params[name],
+        `the rule's parameters are ${RULE_PARAMETER_NAMES.join(' and ')}${near ? ` (did you mean ${near}?)` : ''}`,
+      );
+    }
+  }
+  const exemptionTag = parseExemptionTag(params.ExemptionTag);
+  return {
+    maxAccessKeyAgeDays: parseMaxAccessKeyAge(params.MaxAccessKeyAge),
+    ...(exemptionTag ? { exemptionTag } : {}),
+  };
+}
+
+/**
+ * A positive whole number of days. Empty or absent means the default (90).
+ * @param name the parameter's name as the caller knows it, for the error message.
+ */
+export function parseMaxAccessKeyAge(value: unknown, name = 'MaxAccessKeyAge'): number {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
+    return DEFAULT_MAX_ACCESS_KEY_AGE_DAYS;
+  }
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'string' && /^\s*\d{1,9}\s*$/.test(value)) n = Number(value);
+  else throw new InvalidParameterError(name, value, ALLOWED_MAX_AGE);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_MAX_ACCESS_KEY_AGE_DAYS) {
+    throw new InvalidParameterError(name, value, ALLOWED_MAX_AGE);
+  }
+  return n;
+}
+
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
+
+/**
+ * `key` or `key=value`, split at the first `=`. Empty or absent means no exemption.
+ * @param name the parameter's name as the caller knows it, for the error message.
+ */
+export function parseExemptionTag(value: unknown, name = 'ExemptionTag'): ExemptionTag | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new InvalidParameterError(name, value, ALLOWED_EXEMPTION_TAG);
+  const text = value.trim();
+  if (text === '') return undefined;
+  const eq = text.indexOf('=');
+  const key = (eq === -1 ? text : text.slice(0, eq)).trim();
+  const tagValue = eq === -1 ? undefined : text.slice(eq + 1).trim();
+  if (!TAG_KEY.test(key) || key.toLowerCase().startsWith('aws:') || (tagValue !== undefined && !TAG_VALUE.test(tagValue))) {
+    throw new InvalidParameterError(name, value, ALLOWED_EXEMPTION_TAG);
+  }
+  return tagValue === undefined ? { key } : { key, value: tagValue };
+}
+
+/**
+ * Whether a user's tags carry the exemption. IAM treats tag keys case-insensitively (a user
+ * cannot have two keys differing only by case), so the key is compared that way; the value
+ * is compared exactly.
+ */
+export function isExempt(
+  tags: ReadonlyArray<{ Key?: string; Value?: string }> | undefined,
+  exemption: ExemptionTag | undefined,
+): boolean {
+  if (!exemption || !tags) return false;
+  const wanted = exemption.key.toLowerCase();
+  return tags.some(
+    (t) => t.Key !== undefined && t.Key.toLowerCase() === wanted && (exemption.value === undefined || (t.Value ?? '') === exemption.value),
+  );
+}
+
+/** How an exemption tag is written in logs and annotations. */
+export function formatExemptionTag(exemption: ExemptionTag): string {
+  return exemption.value === undefined ? exemption.key : `${exemption.key}=${exemption.value}`;
+}
+
+function toObject(raw: unknown): Record<string, unknown> {
+  if (raw === undefined || raw === null || raw === '') return {};
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new InvalidEventError('ruleParameters', `is not valid JSON (${truncate(raw)})`);
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidEventError('ruleParameters', 'must be a JSON object of parameter names to values');
+  }
+  return value as Record<string, unknown>;
+}
+
+function truncate(s: string): string {
+  return s.length > 60 ? `${JSON.stringify(s.slice(0, 57))}…` : JSON.stringify(s);
+}
