@@ -6,7 +6,7 @@ export const RULE_IAM_ACTIONS = [
   'iam:ListUsers', // the periodic sweep pages through every user
   'iam:GetAccountAuthorizationDetails', // users with their tags in pages of 1,000, when ExemptionTag is set
   'iam:ListAccessKeys', // live key IDs, status and creation date
-  'iam:ListUserTags', // the exemption tag on a change-triggered evaluation
+  'iam:GetUser', // a change-triggered evaluation: confirm the name still belongs to the user ID, read its tags
   'iam:GenerateCredentialReport', // the sweep decides compliant users from the report
   'iam:GetCredentialReport',
 ] as const;

@@ -58,13 +58,19 @@ export function changeEvent(configurationItem: Record<string, unknown>, params?:
     {
       configurationItemDiff: null,
       configurationItem,
-      notificationCreationTime: new Date(Date.parse(String(configurationItem.configurationItemCaptureTime)) + 5000).toISOString(),
+      notificationCreationTime: notificationTime(configurationItem.configurationItemCaptureTime),
       messageType: 'ConfigurationItemChangeNotification',
       recordVersion: '1.3',
     },
     params,
     opts,
   );
+}
+
+/** Config notifies a few seconds after capture; a malformed capture time gets a fixed time. */
+function notificationTime(captureTime: unknown): string {
+  const ms = Date.parse(String(captureTime));
+  return new Date(Number.isNaN(ms) ? Date.parse('2026-11-20T08:00:05.000Z') : ms + 5000).toISOString();
 }
 
 /** An OversizedConfigurationItemChangeNotification: only a summary; the rule fetches the item. */

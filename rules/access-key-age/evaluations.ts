@@ -1,0 +1,104 @@
+/**
+ * Delivering evaluations to AWS Config: PutEvaluations in batches of at most 100, with
+ * `TestMode` for the RDK `TESTMODE` token, and the evaluations Config returns as
+ * `FailedEvaluations` sent again with backoff. Every batch is attempted before a failure is
+ * raised, so what was decided is delivered even when part of it cannot be.
+ */
+import { type ConfigServiceClient, type Evaluation as SdkEvaluation, PutEvaluationsCommand } from '@aws-sdk/client-config-service';
+import type { AwsCaller } from '../../lib/aws-call';
+import { EvaluationDeliveryError } from '../../lib/errors';
+import type { Logger } from '../../lib/log';
+import { shortenAnnotation } from './policy';
+
+export type EvaluationCompliance = 'COMPLIANT' | 'NON_COMPLIANT' | 'NOT_APPLICABLE';
+
+export const USER_RESOURCE_TYPE = 'AWS::IAM::User';
+/** PutEvaluations accepts at most 100 evaluations per call. */
+export const MAX_EVALUATIONS_PER_CALL = 100;
+/** The RDK convention: this result token means "test run, put with TestMode". */
+export const TEST_MODE_TOKEN = 'TESTMODE';
+
+export interface Evaluation {
+  /** The user ID (AIDA…), never the user name: the console ties evaluations to resources by ID. */
+  readonly resourceId: string;
+  readonly resourceType: string;
+  readonly compliance: EvaluationCompliance;
+  readonly annotation: string;
+  readonly orderingTimestamp: Date;
+}
+
+export interface DeliveryOptions {
+  readonly log: Logger;
+  /** Rounds of re-sending FailedEvaluations. @default 4 */
+  readonly failedRetries?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface DeliveryResult {
+  readonly calls: number;
+  readonly delivered: number;
+}
+
+/** Send evaluations to Config. Throws `EvaluationDeliveryError` if any stay refused. */
+export async function putEvaluations(
+  config: ConfigServiceClient,
+  caller: AwsCaller,
+  resultToken: string,
+  evaluations: readonly Evaluation[],
+  options: DeliveryOptions,
+): Promise<DeliveryResult> {
+  assertUnique(evaluations);
+  const testMode = resultToken === TEST_MODE_TOKEN;
+  const rounds = options.failedRetries ?? 4;
+  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  let calls = 0;
+  let delivered = 0;
+  const refused: SdkEvaluation[] = [];
+
+  for (let start = 0; start < evaluations.length; start += MAX_EVALUATIONS_PER_CALL) {
+    let pending = evaluations.slice(start, start + MAX_EVALUATIONS_PER_CALL).map(toSdk);
+    for (let round = 0; pending.length > 0; round++) {
+      const batch = pending;
+      calls++;
+      const out = await caller.call('config:PutEvaluations', () =>
+        config.send(new PutEvaluationsCommand({ Evaluations: batch, ResultToken: resultToken, ...(testMode ? { TestMode: true } : {}) })),
+      );
+      const failed = out.FailedEvaluations ?? [];
+      delivered += batch.length - failed.length;
+      if (failed.length === 0) break;
+      const failedIds = new Set(failed.map((f) => f.ComplianceResourceId));
+      pending = batch.filter((b) => failedIds.has(b.ComplianceResourceId));
+      if (round >= rounds) {
+        refused.push(...pending);
+        options.log.error('AWS Config refused evaluations after retries', { count: pending.length, resourceIds: pending.map((p) => p.ComplianceResourceId).slice(0, 20) });
+        break;
+      }
+      options.log.warn('AWS Config returned FailedEvaluations; sending them again', { count: pending.length, round: round + 1 });
+      await sleep(Math.min(5000, 250 * 2 ** round));
+    }
+  }
+  if (refused.length > 0) {
+    throw new EvaluationDeliveryError(refused.map((r) => ({ resourceId: r.ComplianceResourceId ?? '?', complianceType: r.ComplianceType ?? '?' })));
+  }
+  return { calls, delivered };
+}
+
+function toSdk(e: Evaluation): SdkEvaluation {
+  return {
+    ComplianceResourceType: e.resourceType,
+    ComplianceResourceId: e.resourceId,
+    ComplianceType: e.compliance,
+    Annotation: shortenAnnotation(e.annotation),
+    OrderingTimestamp: e.orderingTimestamp,
+  };
+}
+
+/** Two evaluations of one resource in one invocation would be a bug: refuse rather than let Config pick one. */
+function assertUnique(evaluations: readonly Evaluation[]): void {
+  const seen = new Set<string>();
+  for (const e of evaluations) {
+    const key = `${e.resourceType}/${e.resourceId}`;
+    if (seen.has(key)) throw new Error(`internal error: two evaluations for ${key} in one invocation`);
+    seen.add(key);
+  }
+}
