@@ -1,5 +1,5 @@
 // The Lambda runtime is Node.js 22; the SDK's notice about Node.js 20 is noise in test output.
-process.env.AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING = '1';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 /**
  * Jest runs TypeScript through ts-jest in transpile-only mode: `npm test` type-checks the
