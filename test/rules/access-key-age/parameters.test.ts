@@ -1,0 +1,92 @@
+import { InvalidEventError, InvalidParameterError } from '../../../lib/errors';
+import { isExempt, parseExemptionTag, parseMaxAccessKeyAge, parseRuleParameters } from '../../../rules/access-key-age/parameters';
+
+describe('parseRuleParameters', () => {
+  it('defaults MaxAccessKeyAge to 90 and sets no exemption when parameters are absent or empty', () => {
+    for (const raw of [undefined, null, '', '{}', {}]) {
+      expect(parseRuleParameters(raw)).toEqual({ maxAccessKeyAgeDays: 90 });
+    }
+  });
+
+  it('reads both parameters from the JSON string AWS Config sends', () => {
+    expect(parseRuleParameters('{"MaxAccessKeyAge":"45","ExemptionTag":"keyage-exempt=true"}')).toEqual({
+      maxAccessKeyAgeDays: 45,
+      exemptionTag: { key: 'keyage-exempt', value: 'true' },
+    });
+  });
+
+  it('an empty ExemptionTag means no exemption, and an empty MaxAccessKeyAge the default', () => {
+    expect(parseRuleParameters({ MaxAccessKeyAge: ' ', ExemptionTag: '' })).toEqual({ maxAccessKeyAgeDays: 90 });
+  });
+
+  it('rejects an unknown parameter, suggesting the right spelling', () => {
+    const err = (() => {
+      try {
+        parseRuleParameters({ maxaccesskeyage: '30' });
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(InvalidParameterError);
+    expect((err as InvalidParameterError).parameter).toBe('maxaccesskeyage');
+    expect((err as Error).message).toContain('did you mean MaxAccessKeyAge?');
+  });
+
+  it.each(['not json', '[]', '42', 'null'])('rejects ruleParameters %j that are not a JSON object', (raw) => {
+    if (raw === 'null') {
+      expect(() => parseRuleParameters(JSON.parse(raw))).not.toThrow(); // null means "no parameters"
+      return;
+    }
+    expect(() => parseRuleParameters(raw)).toThrow(InvalidEventError);
+  });
+});
+
+describe('parseMaxAccessKeyAge', () => {
+  it.each([
+    ['90', 90],
+    [' 30 ', 30],
+    [1, 1],
+    ['3650', 3650],
+    ['090', 90],
+  ])('accepts %j as %d days', (value, days) => {
+    expect(parseMaxAccessKeyAge(value)).toBe(days);
+  });
+
+  it.each(['abc', '0', '-5', '1.5', '1e2', '3651', 0, -5, 1.5, Number.NaN, true, {}, ['90']])('rejects %j naming the parameter, the value and what is allowed', (value) => {
+    expect(() => parseMaxAccessKeyAge(value)).toThrow(InvalidParameterError);
+    expect(() => parseMaxAccessKeyAge(value)).toThrow(/^Invalid value for parameter MaxAccessKeyAge: .+\. Allowed: a whole number of days from 1 to 3650 \(default 90\)\.$/);
+  });
+
+  it('names the option the caller knows, e.g. a CLI flag', () => {
+    expect(() => parseMaxAccessKeyAge('x', '--max-age')).toThrow(/parameter --max-age: "x"/);
+  });
+});
+
+describe('parseExemptionTag', () => {
+  it.each([
+    ['keyage-exempt', { key: 'keyage-exempt' }],
+    ['team=platform', { key: 'team', value: 'platform' }],
+    ['owner=', { key: 'owner', value: '' }],
+    ['a=b=c', { key: 'a', value: 'b=c' }],
+  ])('reads %j', (text, tag) => {
+    expect(parseExemptionTag(text)).toEqual(tag);
+  });
+
+  it.each(['=value', 'aws:cloudformation:stack-name', 'bad!key', 'x'.repeat(129), 42])('rejects %j', (value) => {
+    expect(() => parseExemptionTag(value)).toThrow(InvalidParameterError);
+  });
+});
+
+describe('isExempt', () => {
+  it('matches the key case-insensitively, as IAM treats tag keys, and the value exactly', () => {
+    expect(isExempt([{ Key: 'Keyage-Exempt', Value: 'x' }], { key: 'keyage-exempt' })).toBe(true);
+    expect(isExempt([{ Key: 'keyage-exempt', Value: 'True' }], { key: 'keyage-exempt', value: 'true' })).toBe(false);
+    expect(isExempt([{ Key: 'keyage-exempt', Value: 'true' }], { key: 'keyage-exempt', value: 'true' })).toBe(true);
+  });
+
+  it('is false without an exemption parameter or without tags', () => {
+    expect(isExempt([{ Key: 'keyage-exempt', Value: 'true' }], undefined)).toBe(false);
+    expect(isExempt(undefined, { key: 'keyage-exempt' })).toBe(false);
+  });
+});
