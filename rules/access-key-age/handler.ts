@@ -20,7 +20,7 @@ import { type Evaluation, putEvaluations, TEST_MODE_TOKEN, USER_RESOURCE_TYPE } 
 import { type IamReader, readUserKeys } from './iam';
 import { isExempt, parseRuleParameters, type RuleParameters } from './parameters';
 import { evaluateAccessKeys } from './policy';
-import { exemptAnnotation, sweepAccount } from './sweep';
+import { exemptAnnotation, SweepIncompleteError, type SweepResult, sweepAccount } from './sweep';
 
 export interface RuleDependencies {
   iam: IAMClient;
@@ -74,16 +74,25 @@ export function createHandler(deps: Partial<RuleDependencies> = {}) {
 
       if (parsed.messageType === 'ScheduledNotification') {
         const remaining = context?.getRemainingTimeInMillis?.bind(context);
-        const sweep = await sweepAccount(reader, params, {
-          now,
-          wallClock: deps.wallClock ?? (() => new Date()),
-          ...(deps.maxReportAgeMs !== undefined ? { maxReportAgeMs: deps.maxReportAgeMs } : {}),
-          ...(remaining ? { remainingMs: remaining } : {}),
-          ...(deps.safetyMarginMs !== undefined ? { safetyMarginMs: deps.safetyMarginMs } : {}),
-        });
-        for (const u of sweep.users) {
-          evaluations.push({ resourceId: u.userId, resourceType: USER_RESOURCE_TYPE, compliance: u.compliance, annotation: u.annotation, orderingTimestamp: parsed.notificationCreationTime });
+        const toEvaluations = (users: SweepResult['users']): Evaluation[] =>
+          users.map((u) => ({ resourceId: u.userId, resourceType: USER_RESOURCE_TYPE, compliance: u.compliance, annotation: u.annotation, orderingTimestamp: parsed.notificationCreationTime }));
+        let sweep: SweepResult;
+        try {
+          sweep = await sweepAccount(reader, params, {
+            now,
+            wallClock: deps.wallClock ?? (() => new Date()),
+            ...(deps.maxReportAgeMs !== undefined ? { maxReportAgeMs: deps.maxReportAgeMs } : {}),
+            ...(remaining ? { remainingMs: remaining } : {}),
+            ...(deps.safetyMarginMs !== undefined ? { safetyMarginMs: deps.safetyMarginMs } : {}),
+          });
+        } catch (err) {
+          if (!(err instanceof SweepIncompleteError)) throw err;
+          // Deliver the verdicts that were reached, then fail: the rest get no verdict, not a guess.
+          log.error('sweep incomplete; putting the verdicts reached before the failure', { decided: err.partial.users.length, notEvaluated: err.partial.notEvaluated.length });
+          await putEvaluations(config, caller, parsed.resultToken, toEvaluations(err.partial.users), { log, ...(deps.sleep ? { sleep: deps.sleep } : {}) });
+          throw err.cause;
         }
+        evaluations.push(...toEvaluations(sweep.users));
         if (sweep.notEvaluated.length > 0) {
           deadline = new DeadlineExceededError(sweep.users.length, sweep.notEvaluated.length);
         } else if (parsed.resultToken === TEST_MODE_TOKEN) {

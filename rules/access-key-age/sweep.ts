@@ -14,7 +14,7 @@
  * The verdicts all come from the pure policy. Nothing here turns an error into a verdict: a
  * failed IAM call fails the sweep, a user deleted mid-sweep is reported as such.
  */
-import { NoSuchUserError } from '../../lib/errors';
+import { KeyageError, messageOf, NoSuchUserError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import { type CredentialReportRow, reportRowKeys } from './credential-report';
 import { type IamReader, type IamUser, listAllUsers, listAllUsersWithTags, readCredentialReport, readUserKeys } from './iam';
@@ -133,7 +133,7 @@ export async function sweepAccount(reader: IamReader, params: RuleParameters, op
     live.push(...candidates);
   }
 
-  const notEvaluated = await readLive(live, options, async (user) => {
+  const { notStarted: notEvaluated, failure } = await readLive(live, options, async (user) => {
     let keys: AccessKey[];
     try {
       keys = await readUserKeys(reader, user.userName);
@@ -149,13 +149,32 @@ export async function sweepAccount(reader: IamReader, params: RuleParameters, op
     record({ ...identity(user), compliance: verdict.compliance, annotation: verdict.annotation, verdict, source: 'iam' });
   }, log);
 
-  return {
+  const result: SweepResult = {
     users: users.filter((u) => decided.has(u.userId)).map((u) => decided.get(u.userId) as UserEvaluation),
     allUserIds,
     report: reportInfo,
     readLive: live.length - notEvaluated.length,
-    notEvaluated,
+    notEvaluated: failure === undefined ? notEvaluated : users.filter((u) => !decided.has(u.userId)),
   };
+  if (failure !== undefined) throw new SweepIncompleteError(result, failure);
+  return result;
+}
+
+/**
+ * An IAM read failed for good part-way through the sweep. `partial` holds the users decided
+ * before the failure (their verdicts are sound and may be put); the others have no verdict.
+ */
+export class SweepIncompleteError extends KeyageError {
+  constructor(
+    public readonly partial: SweepResult,
+    cause: unknown,
+  ) {
+    super(
+      cause instanceof KeyageError ? cause.code : 'SweepIncomplete',
+      `The sweep stopped after ${partial.users.length} user(s): ${messageOf(cause)}; ${partial.notEvaluated.length} user(s) were not evaluated.`,
+      { cause },
+    );
+  }
 }
 
 /** The annotation of a user exempted by tag. */
@@ -165,10 +184,15 @@ export function exemptAnnotation(params: RuleParameters): string {
 
 /**
  * Run `work` for each user with bounded concurrency, stopping (without starting more) when
- * the time left falls under the safety margin. Returns the users not started. The first
- * failure stops the pool and is thrown once the reads in flight have settled.
+ * the time left falls under the safety margin. The first failure stops the pool; it is
+ * returned once the reads in flight have settled, with the users not started.
  */
-async function readLive(users: readonly IamUser[], options: SweepOptions, work: (u: IamUser) => Promise<void>, log: Logger): Promise<IamUser[]> {
+async function readLive(
+  users: readonly IamUser[],
+  options: SweepOptions,
+  work: (u: IamUser) => Promise<void>,
+  log: Logger,
+): Promise<{ notStarted: IamUser[]; failure: unknown }> {
   const concurrency = Math.max(1, options.concurrency ?? 4);
   const margin = options.safetyMarginMs ?? 30_000;
   let next = 0;
@@ -190,8 +214,7 @@ async function readLive(users: readonly IamUser[], options: SweepOptions, work: 
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, users.length) }, worker));
-  if (failure !== undefined) throw failure;
-  return users.slice(next);
+  return { notStarted: users.slice(next), failure };
 }
 
 function identity(user: IamUser): Pick<UserEvaluation, 'userName' | 'userId' | 'arn'> {

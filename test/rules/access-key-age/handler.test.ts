@@ -378,6 +378,25 @@ describe('scheduled sweep', () => {
     expect(iamMock).toHaveReceivedCommandTimes(ListAccessKeysCommand, 1); // never retried
   });
 
+  it('an IAM read failing past the retry budget mid-sweep: puts the verdicts reached, none for the failed user, then fails with the named error', async () => {
+    const all = users(8);
+    iamMock.on(ListUsersCommand).resolves({ Users: all });
+    iamMock.on(GenerateCredentialReportCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    iamMock.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [] });
+    iamMock.on(ListAccessKeysCommand, { UserName: 'user1' }).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
+    const err = await handler({ retry: { maxAttempts: 3 } })(scheduledEvent()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AwsCallError);
+    expect((err as Error).message).toBe('iam:ListAccessKeys failed after 3 attempts: Rate exceeded');
+    expect(iamMock).toHaveReceivedCommandWith(ListAccessKeysCommand, { UserName: 'user1' });
+    const sent = evaluationsSent(configMock);
+    const ids = sent.map((e) => e.ComplianceResourceId);
+    expect(ids).not.toContain(all[1]!.UserId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toContain(all[0]!.UserId);
+    expect(sent.every((e) => e.ComplianceType === 'COMPLIANT')).toBe(true);
+    expect(logLines.find((l) => l.message === 'sweep incomplete; putting the verdicts reached before the failure')).toBeDefined();
+  });
+
   it('a user deleted between ListUsers and ListAccessKeys is NOT_APPLICABLE, not an error', async () => {
     const all = users(2);
     iamMock.on(ListUsersCommand).resolves({ Users: all });
