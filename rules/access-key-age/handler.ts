@@ -84,6 +84,7 @@ export function createHandler(deps: Partial<RuleDependencies> = {}) {
             ...(deps.maxReportAgeMs !== undefined ? { maxReportAgeMs: deps.maxReportAgeMs } : {}),
             ...(remaining ? { remainingMs: remaining } : {}),
             ...(deps.safetyMarginMs !== undefined ? { safetyMarginMs: deps.safetyMarginMs } : {}),
+            ...(deps.sleep ? { sleep: deps.sleep } : {}),
           });
         } catch (err) {
           if (!(err instanceof SweepIncompleteError)) throw err;

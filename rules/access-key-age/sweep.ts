@@ -52,6 +52,8 @@ export interface SweepOptions {
   readonly remainingMs?: () => number;
   /** Stop starting new IAM reads when fewer than this many ms remain. @default 30_000 */
   readonly safetyMarginMs?: number;
+  /** Waits between polls for the credential report. @default real setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
   /** Called after each user is decided (progress indicators). */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -104,6 +106,7 @@ export async function sweepAccount(reader: IamReader, params: RuleParameters, op
     const got = await readCredentialReport(reader, {
       wallClock: options.wallClock ?? (() => new Date()),
       ...(options.maxReportAgeMs !== undefined ? { maxReportAgeMs: options.maxReportAgeMs } : {}),
+      ...(options.sleep ? { sleep: options.sleep } : {}),
     });
     if (got.kind === 'report') {
       reportInfo = { used: true, generatedAt: got.generatedAt };

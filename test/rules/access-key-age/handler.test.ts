@@ -313,6 +313,19 @@ describe('scheduled sweep', () => {
     expectEvaluation(evaluationsSent(configMock), { resourceId: all[0]!.UserId, compliance: 'COMPLIANT' });
   });
 
+  it('gives up waiting for a report that never completes, within a bounded number of polls, and reads users live', async () => {
+    const all = users(1);
+    iamMock.on(ListUsersCommand).resolves({ Users: all });
+    iamMock.on(GenerateCredentialReportCommand).resolves({ State: 'INPROGRESS' });
+    iamMock.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [] });
+    const sleeps: number[] = [];
+    await handler({ sleep: async (ms) => void sleeps.push(ms) })(scheduledEvent());
+    expect(iamMock).not.toHaveReceivedCommand(GetCredentialReportCommand);
+    expect(sleeps).toEqual([500, 1000, 2000, 4000, 4000, 4000, 4000]); // 19.5 s of waiting, within the 20 s bound
+    expect(iamMock).toHaveReceivedCommandTimes(GenerateCredentialReportCommand, 8);
+    expect(iamMock).toHaveReceivedCommandWith(ListAccessKeysCommand, { UserName: 'user0' });
+  });
+
   it('250 users are put in 3 PutEvaluations calls of at most 100', async () => {
     const all = users(250);
     iamMock.on(ListUsersCommand).resolves({ Users: all });
