@@ -1,0 +1,314 @@
+/**
+ * The remediation decisions, and nothing else: (live keys, user tags, now, parameters) →
+ * one planned action per key.
+ *
+ * This module imports no SDK and reads no clock. Staleness comes from the rule's own policy
+ * (`evaluateAccessKeys`), so the rule, the runbooks and the CLI can never disagree about which
+ * key is stale. `core.ts` gathers the live facts, calls these functions, and carries out the
+ * plan; it calls `decideDeletion` again on facts re-read right before any DeleteAccessKey.
+ *
+ * The deactivation record: when keyage deactivates a key it first writes the user tag
+ * `keyage:deactivated:<AccessKeyId>` = the ISO time of `now`, then sets the key Inactive.
+ * Only a key with such a record can ever be deleted. Record first, key second: a failure in
+ * between leaves an Active key with a record (handled below), never an Inactive key that
+ * keyage switched off but forgot.
+ */
+import { type ExemptionTag, formatExemptionTag, isExempt } from '../rules/access-key-age/parameters';
+import {
+  type AccessKey,
+  type AccessKeyStatus,
+  ageInDays,
+  DAY_MS,
+  evaluateAccessKeys,
+  keyPhrase,
+  type PolicyParameters,
+} from '../rules/access-key-age/policy';
+
+/** The user-tag key prefix of a deactivation record: `keyage:deactivated:<AccessKeyId>`. */
+export const DEACTIVATION_TAG_PREFIX = 'keyage:deactivated:';
+
+/** Days a deactivated key stays Inactive before runbook 2 may delete it. */
+export const DEFAULT_GRACE_PERIOD_DAYS = 14;
+
+/**
+ * How long a record on a key that is still Active counts as "deactivation in progress" rather
+ * than "re-activated by a person". Covers a run that wrote the record and has not yet (or
+ * failed to) set the key Inactive, so that runbook 2 never clears a record from under it.
+ */
+export const RECORD_SETTLE_MS = 3_600_000;
+
+/** A user tag as IAM returns it. */
+export interface UserTag {
+  readonly Key?: string;
+  readonly Value?: string;
+}
+
+/** A key read live from IAM: ListAccessKeys plus GetAccessKeyLastUsed. */
+export interface LiveKey extends AccessKey {
+  readonly accessKeyId: string;
+  /** When the key last signed a request; `null` when it never has. */
+  readonly lastUsedAt: Date | null;
+}
+
+/** keyage's record that it deactivated a key. */
+export interface DeactivationRecord {
+  readonly accessKeyId: string;
+  /** The tag key, as stored (IAM keeps the case it was written with). */
+  readonly tagKey: string;
+  readonly value: string;
+  /** The recorded time; absent when the tag value is not an ISO time (then nothing is deleted). */
+  readonly deactivatedAt?: Date;
+}
+
+export type RemediationActionKind = 'deactivate' | 'delete' | 'keep' | 'clear-record';
+
+/** What keyage will do (or would do, in a dry run) about one key or one record. JSON-serialisable. */
+export interface PlannedAction {
+  readonly userName: string;
+  readonly accessKeyId: string;
+  /** 1 or 2 by creation date; `null` for a record whose key no longer exists. */
+  readonly slot: 1 | 2 | null;
+  /** The key's live status; `Missing` for a record whose key no longer exists. */
+  readonly status: AccessKeyStatus | 'Missing';
+  /** Whole days since the key was created; `null` when the key no longer exists. */
+  readonly ageDays: number | null;
+  /** ISO time the key was last used, or `null` (never used, or the key no longer exists). */
+  readonly lastUsed: string | null;
+  /** ISO time of keyage's deactivation record for this key, or `null` when there is none. */
+  readonly deactivatedAt: string | null;
+  readonly action: RemediationActionKind;
+  /** One sentence for humans: why this action. */
+  readonly reason: string;
+}
+
+/** The live facts about one user that a plan is made from. */
+export interface UserFacts {
+  readonly userName: string;
+  readonly keys: readonly LiveKey[];
+  readonly tags: readonly UserTag[];
+  readonly exemptionTag?: ExemptionTag;
+}
+
+export interface DeactivationParameters extends PolicyParameters {
+  readonly maxAccessKeyAgeDays: number;
+}
+
+export interface DeletionParameters {
+  /** Whole days a key stays Inactive after keyage deactivated it before it may be deleted. */
+  readonly graceDays: number;
+  /** @default RECORD_SETTLE_MS */
+  readonly settleMs?: number;
+}
+
+/** The tag key of the deactivation record for `accessKeyId`. */
+export function deactivationTagKey(accessKeyId: string): string {
+  return `${DEACTIVATION_TAG_PREFIX}${accessKeyId}`;
+}
+
+/** True when the tag key is a deactivation record (IAM tag keys compare case-insensitively). */
+export function isDeactivationTagKey(key: string | undefined): key is string {
+  return key !== undefined && key.toLowerCase().startsWith(DEACTIVATION_TAG_PREFIX) && key.length > DEACTIVATION_TAG_PREFIX.length;
+}
+
+/** Every deactivation record among a user's tags. */
+export function readDeactivationRecords(tags: readonly UserTag[]): DeactivationRecord[] {
+  const records: DeactivationRecord[] = [];
+  for (const tag of tags) {
+    if (!isDeactivationTagKey(tag.Key)) continue;
+    const value = tag.Value ?? '';
+    const deactivatedAt = parseRecordTime(value);
+    records.push({
+      accessKeyId: tag.Key.slice(DEACTIVATION_TAG_PREFIX.length),
+      tagKey: tag.Key,
+      value,
+      ...(deactivatedAt ? { deactivatedAt } : {}),
+    });
+  }
+  return records;
+}
+
+/** True when a user's tags hold at least one deactivation record. */
+export function hasDeactivationRecords(tags: readonly UserTag[] | undefined): boolean {
+  return (tags ?? []).some((t) => isDeactivationTagKey(t.Key));
+}
+
+/**
+ * Runbook 1's plan for one user: deactivate every active key older than the limit, unless the
+ * user carries the exemption tag. Every key gets an entry, so a dry run shows the whole picture.
+ */
+export function planDeactivation(facts: UserFacts, now: Date, parameters: DeactivationParameters): PlannedAction[] {
+  const verdict = evaluateAccessKeys(facts.keys, now, parameters);
+  const exempt = isExempt(facts.tags, facts.exemptionTag);
+  const records = byKeyId(readDeactivationRecords(facts.tags));
+  return verdict.keys.map((assessment) => {
+    const key = assessment.key as LiveKey;
+    const record = records.get(key.accessKeyId.toUpperCase());
+    const recorded = record?.deactivatedAt ? ` keyage deactivated it on ${day(record.deactivatedAt)}.` : '';
+    let action: RemediationActionKind = 'keep';
+    let reason: string;
+    if (assessment.stale && exempt && facts.exemptionTag) {
+      reason = `${assessment.reason} Not deactivated: the user carries the exemption tag ${formatExemptionTag(facts.exemptionTag)}.`;
+    } else if (assessment.stale) {
+      action = 'deactivate';
+      reason = record
+        ? `${assessment.reason} It is Active again although${recorded || ' keyage recorded a deactivation.'} Deactivating it again.`
+        : `${assessment.reason} Deactivating it.`;
+    } else if (!assessment.active && record) {
+      reason = `${key.status} ${keyPhrase(key)} is ${days(assessment.ageDays)} old;${recorded || ' keyage recorded its deactivation.'} Nothing to do.`;
+    } else if (!assessment.active && assessment.overLimit) {
+      reason = `${assessment.reason} It was not deactivated by keyage, so keyage will never delete it.`;
+    } else {
+      reason = assessment.reason;
+    }
+    return toAction(facts.userName, key, now, record, action, reason);
+  });
+}
+
+/**
+ * Runbook 2's plan for one user: delete the keys keyage deactivated once the grace period has
+ * passed and they show no use since; clear records that no longer mean anything.
+ */
+export function planDeletion(facts: UserFacts, now: Date, parameters: DeletionParameters): PlannedAction[] {
+  checkDeletionParameters(parameters);
+  const exempt = isExempt(facts.tags, facts.exemptionTag);
+  const records = byKeyId(readDeactivationRecords(facts.tags));
+  const keys = [...facts.keys].sort((a, b) => a.slot - b.slot || a.createdAt.getTime() - b.createdAt.getTime());
+  const actions: PlannedAction[] = [];
+  for (const key of keys) {
+    const record = records.get(key.accessKeyId.toUpperCase());
+    records.delete(key.accessKeyId.toUpperCase());
+    let decision: Decision;
+    if (!record) {
+      decision = {
+        action: 'keep',
+        reason: `${key.status} ${keyPhrase(key)} is ${days(ageInDays(key.createdAt, now))} old and has no keyage deactivation record; keyage deletes only keys it deactivated.`,
+      };
+    } else if (exempt && facts.exemptionTag) {
+      decision = {
+        action: 'keep',
+        reason: `${key.status} ${keyPhrase(key)} not deleted: the user carries the exemption tag ${formatExemptionTag(facts.exemptionTag)}.`,
+      };
+    } else {
+      decision = decideDeletion(key, record, now, parameters);
+    }
+    actions.push(toAction(facts.userName, key, now, record, decision.action, decision.reason));
+  }
+  for (const record of records.values()) {
+    actions.push({
+      userName: facts.userName,
+      accessKeyId: record.accessKeyId,
+      slot: null,
+      status: 'Missing',
+      ageDays: null,
+      lastUsed: null,
+      deactivatedAt: record.deactivatedAt?.toISOString() ?? null,
+      action: 'clear-record',
+      reason: `Key ${record.accessKeyId} no longer exists; its deactivation record is cleared.`,
+    });
+  }
+  return actions;
+}
+
+export interface Decision {
+  readonly action: RemediationActionKind;
+  readonly reason: string;
+}
+
+/**
+ * Whether one recorded key may be deleted now. ALL must hold: the key is Inactive, the record
+ * has a readable time, `graceDays` whole days have passed since it, and the key shows no use at
+ * or after that time. Called when planning and again on facts re-read right before deleting.
+ */
+export function decideDeletion(key: LiveKey, record: DeactivationRecord, now: Date, parameters: DeletionParameters): Decision {
+  checkDeletionParameters(parameters);
+  const phrase = keyPhrase(key);
+  const at = record.deactivatedAt;
+  if (!at) {
+    return { action: 'keep', reason: `${key.status} ${phrase}: its deactivation record ${JSON.stringify(record.value)} is not an ISO time, so it is not deleted.` };
+  }
+  if (key.status === 'Active') {
+    const settle = parameters.settleMs ?? RECORD_SETTLE_MS;
+    if (now.getTime() - at.getTime() < settle) {
+      return { action: 'keep', reason: `Active ${phrase}: keyage recorded its deactivation at ${at.toISOString()}, less than ${Math.round(settle / 60_000)} minutes ago; a deactivation is in progress, so it is left alone.` };
+    }
+    return { action: 'clear-record', reason: `Active ${phrase} was re-activated after keyage deactivated it on ${day(at)}; it is left alone and its record cleared.` };
+  }
+  if (key.status !== 'Inactive') {
+    return { action: 'keep', reason: `${key.status} ${phrase}: keyage deletes only Inactive keys.` };
+  }
+  if (key.lastUsedAt && key.lastUsedAt.getTime() >= at.getTime()) {
+    return {
+      action: 'keep',
+      reason: `Inactive ${phrase} was used on ${key.lastUsedAt.toISOString()}, after keyage deactivated it on ${at.toISOString()}; it stays Inactive and is not deleted. Find out who still uses it.`,
+    };
+  }
+  const elapsed = ageInDays(at, now);
+  if (elapsed < parameters.graceDays) {
+    const ends = new Date(at.getTime() + parameters.graceDays * DAY_MS);
+    return {
+      action: 'keep',
+      reason: `Inactive ${phrase} was deactivated by keyage on ${day(at)}; its grace period of ${days(parameters.graceDays)} ends on ${ends.toISOString()}.`,
+    };
+  }
+  const use = key.lastUsedAt ? `last used ${key.lastUsedAt.toISOString()}` : 'never used';
+  return {
+    action: 'delete',
+    reason: `Inactive ${phrase} was deactivated by keyage on ${day(at)}, ${days(elapsed)} ago (grace period ${days(parameters.graceDays)}), with no use since (${use}). Deleting it.`,
+  };
+}
+
+/** Counts of a plan's actions, for summaries. */
+export function countActions(actions: readonly Pick<PlannedAction, 'action'>[]): Record<RemediationActionKind, number> {
+  const counts: Record<RemediationActionKind, number> = { deactivate: 0, delete: 0, keep: 0, 'clear-record': 0 };
+  for (const a of actions) counts[a.action] += 1;
+  return counts;
+}
+
+function toAction(
+  userName: string,
+  key: LiveKey,
+  now: Date,
+  record: DeactivationRecord | undefined,
+  action: RemediationActionKind,
+  reason: string,
+): PlannedAction {
+  return {
+    userName,
+    accessKeyId: key.accessKeyId,
+    slot: key.slot,
+    status: key.status,
+    ageDays: ageInDays(key.createdAt, now),
+    lastUsed: key.lastUsedAt ? key.lastUsedAt.toISOString() : null,
+    deactivatedAt: record?.deactivatedAt?.toISOString() ?? null,
+    action,
+    reason,
+  };
+}
+
+function byKeyId(records: readonly DeactivationRecord[]): Map<string, DeactivationRecord> {
+  const map = new Map<string, DeactivationRecord>();
+  for (const r of records) map.set(r.accessKeyId.toUpperCase(), r);
+  return map;
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+function parseRecordTime(value: string): Date | undefined {
+  const text = value.trim();
+  if (!ISO_TIME.test(text)) return undefined;
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+function checkDeletionParameters(parameters: DeletionParameters): void {
+  const g = parameters.graceDays;
+  if (!Number.isInteger(g) || g < 1) throw new TypeError(`plan: graceDays must be a whole number ≥ 1, got ${g}`);
+}
+
+function day(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+function days(n: number): string {
+  return `${n} day${n === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,247 @@
+import { DAY_MS } from '../../rules/access-key-age/policy';
+import {
+  countActions,
+  DEACTIVATION_TAG_PREFIX,
+  deactivationTagKey,
+  decideDeletion,
+  type LiveKey,
+  type PlannedAction,
+  planDeactivation,
+  planDeletion,
+  RECORD_SETTLE_MS,
+  readDeactivationRecords,
+  type UserTag,
+} from '../../remediation/plan';
+
+const NOW = new Date('2026-11-25T12:00:00.000Z');
+const MAX = { maxAccessKeyAgeDays: 90 };
+const GRACE = { graceDays: 14 };
+
+function daysAgo(days: number, extraMs = 0): Date {
+  return new Date(NOW.getTime() - days * DAY_MS - extraMs);
+}
+
+/** A live key `ageDays` old at NOW. */
+function key(id: string, ageDays: number, overrides: Partial<LiveKey> = {}): LiveKey {
+  return { accessKeyId: id, slot: 1, status: 'Active', createdAt: daysAgo(ageDays), lastUsedAt: null, ...overrides };
+}
+
+function record(id: string, at: Date | string): UserTag {
+  return { Key: deactivationTagKey(id), Value: typeof at === 'string' ? at : at.toISOString() };
+}
+
+function only(actions: PlannedAction[]): PlannedAction {
+  expect(actions).toHaveLength(1);
+  return actions[0] as PlannedAction;
+}
+
+describe('readDeactivationRecords', () => {
+  it('reads keyage:deactivated:<AccessKeyId> tags with their ISO time and ignores other tags', () => {
+    const records = readDeactivationRecords([{ Key: 'team', Value: 'x' }, record('AKIAONE', NOW)]);
+    expect(records).toEqual([{ accessKeyId: 'AKIAONE', tagKey: `${DEACTIVATION_TAG_PREFIX}AKIAONE`, value: NOW.toISOString(), deactivatedAt: NOW }]);
+  });
+
+  it('matches the prefix case-insensitively, as IAM compares tag keys', () => {
+    expect(readDeactivationRecords([{ Key: 'Keyage:Deactivated:AKIAONE', Value: NOW.toISOString() }])[0]?.accessKeyId).toBe('AKIAONE');
+  });
+
+  it('keeps a record whose value is not an ISO time, without a time', () => {
+    const [r] = readDeactivationRecords([record('AKIAONE', 'yesterday')]);
+    expect(r?.deactivatedAt).toBeUndefined();
+    expect(r?.value).toBe('yesterday');
+  });
+});
+
+describe('planDeactivation', () => {
+  it('an active key 91 days old is deactivated, with its age and the limit in the reason', () => {
+    const a = only(planDeactivation({ userName: 'alice', keys: [key('AKIAOLD', 91)], tags: [] }, NOW, MAX));
+    expect(a).toMatchObject({ userName: 'alice', accessKeyId: 'AKIAOLD', slot: 1, status: 'Active', ageDays: 91, action: 'deactivate', deactivatedAt: null });
+    expect(a.reason).toBe('Active key AKIAOLD (key 1) is 91 days old; limit 90. Deactivating it.');
+  });
+
+  it('an active key exactly 90 days old is kept: the limit is inclusive, as in the rule', () => {
+    const a = only(planDeactivation({ userName: 'alice', keys: [{ ...key('AKIA90', 90), createdAt: daysAgo(90, -1) }], tags: [] }, NOW, MAX));
+    expect(a.action).toBe('keep');
+    expect(a.ageDays).toBe(89);
+    const b = only(planDeactivation({ userName: 'alice', keys: [{ ...key('AKIA90', 90), createdAt: daysAgo(90, DAY_MS - 1) }], tags: [] }, NOW, MAX));
+    expect(b).toMatchObject({ ageDays: 90, action: 'keep' });
+  });
+
+  it('a never-used new key is not stale: it is kept', () => {
+    expect(only(planDeactivation({ userName: 'alice', keys: [key('AKIANEW', 3)], tags: [] }, NOW, MAX)).action).toBe('keep');
+  });
+
+  it('every key is planned: a stale key is deactivated whatever the other key is', () => {
+    const actions = planDeactivation(
+      { userName: 'alice', keys: [key('AKIANEW', 10, { slot: 2 }), key('AKIAOLD', 200, { slot: 1 })], tags: [] },
+      NOW,
+      MAX,
+    );
+    expect(actions.map((a) => [a.accessKeyId, a.action])).toEqual([
+      ['AKIAOLD', 'deactivate'],
+      ['AKIANEW', 'keep'],
+    ]);
+  });
+
+  it('an exempt user keeps its stale key and the reason names the tag', () => {
+    const a = only(
+      planDeactivation({ userName: 'svc', keys: [key('AKIAOLD', 300)], tags: [{ Key: 'keyage-exempt', Value: 'yes' }], exemptionTag: { key: 'keyage-exempt' } }, NOW, MAX),
+    );
+    expect(a.action).toBe('keep');
+    expect(a.reason).toContain('exemption tag keyage-exempt');
+  });
+
+  it('the exemption tag with a value exempts only that value', () => {
+    const facts = { userName: 'svc', keys: [key('AKIAOLD', 300)], tags: [{ Key: 'keyage-exempt', Value: 'no' }], exemptionTag: { key: 'keyage-exempt', value: 'yes' } };
+    expect(only(planDeactivation(facts, NOW, MAX)).action).toBe('deactivate');
+  });
+
+  it('an inactive old key is kept, and said never to be deleted when keyage did not deactivate it', () => {
+    const a = only(planDeactivation({ userName: 'alice', keys: [key('AKIAOFF', 400, { status: 'Inactive' })], tags: [] }, NOW, MAX));
+    expect(a.action).toBe('keep');
+    expect(a.reason).toContain('keyage will never delete it');
+  });
+
+  it('an inactive key keyage deactivated is kept with the record time', () => {
+    const at = daysAgo(3);
+    const a = only(planDeactivation({ userName: 'alice', keys: [key('AKIAOFF', 400, { status: 'Inactive' })], tags: [record('AKIAOFF', at)] }, NOW, MAX));
+    expect(a).toMatchObject({ action: 'keep', deactivatedAt: at.toISOString() });
+  });
+
+  it('a stale key that is Active again despite a record is deactivated again', () => {
+    const a = only(planDeactivation({ userName: 'alice', keys: [key('AKIAOLD', 120)], tags: [record('AKIAOLD', daysAgo(20))] }, NOW, MAX));
+    expect(a.action).toBe('deactivate');
+    expect(a.reason).toContain('Active again');
+  });
+
+  it('an Expired key is never deactivated', () => {
+    expect(only(planDeactivation({ userName: 'alice', keys: [key('AKIAEXP', 400, { status: 'Expired' })], tags: [] }, NOW, MAX)).action).toBe('keep');
+  });
+});
+
+describe('decideDeletion', () => {
+  const inactive = (overrides: Partial<LiveKey> = {}) => key('AKIAOFF', 120, { status: 'Inactive', ...overrides });
+  const rec = (at: Date) => readDeactivationRecords([record('AKIAOFF', at)])[0]!;
+
+  it('an Inactive key deactivated 14 days ago and never used since is deleted (grace 14)', () => {
+    const d = decideDeletion(inactive(), rec(daysAgo(14)), NOW, GRACE);
+    expect(d.action).toBe('delete');
+    expect(d.reason).toContain('14 days ago (grace period 14 days)');
+  });
+
+  it('one millisecond short of the grace period, the key is kept and the reason says when grace ends', () => {
+    const d = decideDeletion(inactive(), rec(daysAgo(14, -1)), NOW, GRACE);
+    expect(d.action).toBe('keep');
+    expect(d.reason).toContain('grace period of 14 days ends on');
+  });
+
+  it('a key used after its deactivation is kept Inactive and not deleted, however old the record', () => {
+    const at = daysAgo(30);
+    const d = decideDeletion(inactive({ lastUsedAt: daysAgo(20) }), rec(at), NOW, GRACE);
+    expect(d.action).toBe('keep');
+    expect(d.reason).toContain('after keyage deactivated it');
+  });
+
+  it('a use at the very instant of deactivation counts as use after it', () => {
+    const at = daysAgo(30);
+    expect(decideDeletion(inactive({ lastUsedAt: at }), rec(at), NOW, GRACE).action).toBe('keep');
+  });
+
+  it('a use before the deactivation does not prevent deletion', () => {
+    const d = decideDeletion(inactive({ lastUsedAt: daysAgo(31) }), rec(daysAgo(30)), NOW, GRACE);
+    expect(d.action).toBe('delete');
+    expect(d.reason).toContain('last used');
+  });
+
+  it('an Active key is never deleted: re-activated by a person, its record is cleared', () => {
+    expect(decideDeletion(key('AKIAOFF', 120), rec(daysAgo(30)), NOW, GRACE).action).toBe('clear-record');
+  });
+
+  it('an Active key with a record younger than the settle time is left alone (deactivation in progress)', () => {
+    const d = decideDeletion(key('AKIAOFF', 120), rec(new Date(NOW.getTime() - RECORD_SETTLE_MS + 1)), NOW, GRACE);
+    expect(d.action).toBe('keep');
+    expect(d.reason).toContain('in progress');
+  });
+
+  it('an Expired key is not deleted', () => {
+    expect(decideDeletion(inactive({ status: 'Expired' }), rec(daysAgo(30)), NOW, GRACE).action).toBe('keep');
+  });
+
+  it('a record without a readable time never leads to deletion', () => {
+    const bad = readDeactivationRecords([record('AKIAOFF', 'not-a-date')])[0]!;
+    const d = decideDeletion(inactive(), bad, NOW, GRACE);
+    expect(d.action).toBe('keep');
+    expect(d.reason).toContain('not an ISO time');
+  });
+
+  it('a record time in the future (clock skew) keeps the key in its grace period', () => {
+    expect(decideDeletion(inactive(), rec(new Date(NOW.getTime() + DAY_MS)), NOW, GRACE).action).toBe('keep');
+  });
+
+  it('rejects a grace period below one day', () => {
+    expect(() => decideDeletion(inactive(), rec(daysAgo(30)), NOW, { graceDays: 0 })).toThrow('graceDays must be a whole number ≥ 1');
+  });
+});
+
+describe('planDeletion', () => {
+  it('a key without a keyage record is never deleted, however old and inactive', () => {
+    const a = only(planDeletion({ userName: 'alice', keys: [key('AKIAOFF', 900, { status: 'Inactive' })], tags: [] }, NOW, GRACE));
+    expect(a.action).toBe('keep');
+    expect(a.reason).toContain('no keyage deactivation record');
+  });
+
+  it('plans deletion of a recorded key past its grace period and reports its age, last use and record', () => {
+    const at = daysAgo(15);
+    const a = only(
+      planDeletion({ userName: 'alice', keys: [key('AKIAOFF', 106, { status: 'Inactive', lastUsedAt: daysAgo(100) })], tags: [record('AKIAOFF', at)] }, NOW, GRACE),
+    );
+    expect(a).toMatchObject({
+      accessKeyId: 'AKIAOFF',
+      status: 'Inactive',
+      ageDays: 106,
+      lastUsed: daysAgo(100).toISOString(),
+      deactivatedAt: at.toISOString(),
+      action: 'delete',
+    });
+  });
+
+  it('an exempt user keeps even a deletable key', () => {
+    const a = only(
+      planDeletion(
+        {
+          userName: 'svc',
+          keys: [key('AKIAOFF', 200, { status: 'Inactive' })],
+          tags: [record('AKIAOFF', daysAgo(30)), { Key: 'keyage-exempt', Value: '' }],
+          exemptionTag: { key: 'keyage-exempt' },
+        },
+        NOW,
+        GRACE,
+      ),
+    );
+    expect(a.action).toBe('keep');
+    expect(a.reason).toContain('exemption tag');
+  });
+
+  it('a record whose key no longer exists is cleared', () => {
+    const a = only(planDeletion({ userName: 'alice', keys: [], tags: [record('AKIAGONE', daysAgo(30))] }, NOW, GRACE));
+    expect(a).toMatchObject({ accessKeyId: 'AKIAGONE', status: 'Missing', slot: null, ageDays: null, action: 'clear-record' });
+  });
+
+  it('plans every key and record of the user, in slot order', () => {
+    const actions = planDeletion(
+      {
+        userName: 'alice',
+        keys: [key('AKIATWO', 5, { slot: 2 }), key('AKIAONE', 120, { slot: 1, status: 'Inactive' })],
+        tags: [record('AKIAONE', daysAgo(20)), record('AKIAGONE', daysAgo(20))],
+      },
+      NOW,
+      GRACE,
+    );
+    expect(actions.map((a) => [a.accessKeyId, a.action])).toEqual([
+      ['AKIAONE', 'delete'],
+      ['AKIATWO', 'keep'],
+      ['AKIAGONE', 'clear-record'],
+    ]);
+    expect(countActions(actions)).toEqual({ deactivate: 0, delete: 1, keep: 1, 'clear-record': 1 });
+  });
+});
