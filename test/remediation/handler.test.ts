@@ -22,7 +22,7 @@ const configMock = mockClient(ConfigServiceClient);
 
 const NOW = new Date('2026-11-25T12:00:00.000Z');
 const USER_ID = 'AIDAALICE00000000001';
-const USER = { UserName: 'alice', UserId: USER_ID, Arn: 'arn:aws:iam::123456789012:user/alice', CreateDate: new Date('2025-01-01T00:00:00Z') };
+const USER = { Path: '/', UserName: 'alice', UserId: USER_ID, Arn: 'arn:aws:iam::123456789012:user/alice', CreateDate: new Date('2025-01-01T00:00:00Z') };
 const OLD = 'AKIAOLD0000000000001';
 
 const deactivatePayload = (overrides: Record<string, unknown> = {}) => ({
