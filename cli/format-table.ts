@@ -1,0 +1,64 @@
+/**
+ * `--format table`: one row per access key (user, slot, key ID where known, status, age, last
+ * use, verdict, planned action, reason), users without keys on a row of their own, the root
+ * user apart, then a summary.
+ */
+import type { AuditKey, AuditReport, AuditUser } from './audit-report';
+import { textTable } from './text-table';
+
+const HEADERS = ['USER', 'SLOT', 'KEY ID', 'STATUS', 'AGE', 'LAST USED', 'VERDICT', 'ACTION', 'REASON'];
+
+/** The audit as a table for humans. */
+export function formatAuditTable(report: AuditReport): string {
+  const rows = report.users.flatMap((u) => (u.keys.length === 0 ? [userRow(u)] : u.keys.map((k) => keyRow(u.userName, k))));
+  const out: string[] = [];
+  out.push(rows.length > 0 ? textTable(HEADERS, rows) : 'No IAM users.');
+  out.push('');
+  out.push(...rootLines(report));
+  const s = report.summary;
+  out.push(
+    `Summary: ${s.users} user${s.users === 1 ? '' : 's'}, ${s.nonCompliantUsers} non-compliant, ${s.notApplicableUsers} exempt or not applicable; ` +
+      `${s.keys} key${s.keys === 1 ? '' : 's'} (${s.activeKeys} active), ${s.keysToDeactivate} to deactivate, ${s.keysToDelete} to delete` +
+      `${s.recordsToClear > 0 ? `, ${s.recordsToClear} deactivation record${s.recordsToClear === 1 ? '' : 's'} to clear` : ''}.`,
+  );
+  out.push(
+    `Decided at ${report.now} with a limit of ${report.parameters.maxAccessKeyAgeDays} days (a key exactly ${report.parameters.maxAccessKeyAgeDays} days old is compliant)` +
+      `${report.parameters.exemptionTag ? `; exemption tag ${report.parameters.exemptionTag}` : ''}.`,
+  );
+  out.push(sourceLine(report));
+  return `${out.join('\n')}\n`;
+}
+
+function keyRow(userName: string, k: AuditKey): string[] {
+  return [userName, String(k.slot), k.accessKeyId ?? '-', k.status, `${k.ageDays}d`, lastUsed(k), k.verdict, k.action, k.reason];
+}
+
+function userRow(u: AuditUser): string[] {
+  return [u.userName, '-', '-', '-', '-', '-', u.compliance, 'none', u.annotation];
+}
+
+function lastUsed(k: AuditKey): string {
+  if (k.lastUsedState === 'never') return 'never';
+  if (k.lastUsedState === 'unknown' || !k.lastUsedAt) return 'unknown';
+  return k.lastUsedAt.slice(0, 10);
+}
+
+function rootLines(report: AuditReport): string[] {
+  if (report.source.kind === 'live') return ['Root user: not checked by a live audit (the root user\'s keys appear only in the credential report).'];
+  if (!report.root) return ['Root user: no <root_account> row in the report.'];
+  const lines = [`Root user: ${report.root.compliance}. ${report.root.reason}`];
+  for (const k of report.root.keys) {
+    lines.push(`  key ${k.slot}: ${k.status}, ${k.ageDays} days old, last used ${lastUsed(k)}.`);
+  }
+  return lines;
+}
+
+function sourceLine(report: AuditReport): string {
+  const src = report.source;
+  const account = report.accountId ? `account ${report.accountId}` : 'account unknown';
+  if (src.kind === 'live') return `Source: live IAM, ${account}${src.profile ? `, profile ${src.profile}` : ''}.`;
+  return (
+    `Source: credential report ${src.file}${src.generatedAt ? ` generated at ${src.generatedAt}` : ''}, ${account}. ` +
+    'The report has no key IDs: run a live audit to see them.'
+  );
+}

@@ -1,0 +1,263 @@
+/**
+ * The `keyage` command line.
+ *
+ *   keyage audit --credential-report FILE   offline, from `aws iam get-credential-report`
+ *   keyage audit                            live, read-only, default AWS credential chain
+ *   keyage remediate --user NAME            the runbooks' remediation for one user; dry run
+ *                                           unless --apply
+ *
+ * `main()` runs in-process (argv, output writers, environment and clients injected), so the
+ * tests drive it without spawning; `run()` is what the `keyage` bin calls.
+ *
+ * Exit status: 0 all compliant (or the remediation did what it planned), 1 something is not
+ * compliant, 2 a usage or input error (the message names the option, or the file, line and
+ * column), 3 AWS refused or failed a call (or an unexpected failure): never 0 or 1 then, so
+ * a failure can never pass for a verdict.
+ */
+import type { IAMClient } from '@aws-sdk/client-iam';
+import { Command, CommanderError, Option } from 'commander';
+import { version } from '../package.json';
+import { AwsCaller, type RetryPolicy } from '../lib/aws-call';
+import { createIamClient } from '../lib/clients';
+import { AwsAccessDeniedError, AwsCallError, KeyageError, messageOf, InvalidParameterError } from '../lib/errors';
+import { createLogger, type Logger } from '../lib/log';
+import type { IamReader } from '../rules/access-key-age/iam';
+import { parseExemptionTag, parseMaxAccessKeyAge } from '../rules/access-key-age/parameters';
+import { parseGracePeriodDays } from '../remediation/parameters';
+import { DEFAULT_GRACE_PERIOD_DAYS } from '../remediation/plan';
+import { auditCredentialReport } from './audit-credential-report';
+import { auditAccount } from './audit-live';
+import { type AuditReport, hasFindings } from './audit-report';
+import { formatAuditAsff } from './format-asff';
+import { formatAuditCsv } from './format-csv';
+import { formatAuditJson } from './format-json';
+import { formatAuditTable } from './format-table';
+import { readInputFile, readProcessStdin, withFileName } from './input';
+import { AUDIT_FORMATS, type AuditFormat, parseNow, parseRegion } from './options';
+import { createProgress } from './progress';
+
+/** Exit statuses. */
+export const EXIT = { ok: 0, findings: 1, usage: 2, failure: 3 } as const;
+
+/** Everything the command line touches outside itself; all optional but the writers. */
+export interface CliIo {
+  /** Standard output (results only). */
+  readonly stdout: (text: string) => void;
+  /** Standard error (messages, progress, logs). */
+  readonly stderr: (text: string) => void;
+  /** Draw the progress indicator (standard error is a terminal). @default false */
+  readonly stderrIsTTY?: boolean;
+  /** Environment read for defaults (`AWS_REGION`, `AWS_PROFILE`). @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The real clock, used when `--now` is absent. @default () => new Date() */
+  readonly clock?: () => Date;
+  /** Where relative file names are resolved. @default process.cwd() */
+  readonly cwd?: string;
+  /** Standard input, for `--credential-report -`. */
+  readonly readStdin?: () => Promise<Buffer>;
+  /** An IAM client to use instead of building one from the default credential chain. */
+  readonly iam?: IAMClient;
+  /** Retry policy and sleep for AWS calls (tests shorten them). */
+  readonly retry?: Partial<RetryPolicy>;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+interface SharedOptions {
+  maxAge?: string;
+  exemptionTag?: string;
+  graceDays?: string;
+  now?: string;
+  region?: string;
+  profile?: string;
+  verbose?: boolean;
+}
+
+interface AuditOptions extends SharedOptions {
+  credentialReport?: string;
+  format: AuditFormat;
+}
+
+/**
+ * Run the command line with `argv` (the arguments after the program name).
+ * @returns the exit status.
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let status: number = EXIT.ok;
+  const program = buildProgram(io, (s) => {
+    status = s;
+  });
+  try {
+    if (argv.length === 0) {
+      program.outputHelp({ error: true });
+      return EXIT.usage;
+    }
+    await program.parseAsync([...argv], { from: 'user' });
+    return status;
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+/** The entry point of the `keyage` bin: real process streams, exit status set on the process. */
+export async function run(): Promise<void> {
+  const code = await main(process.argv.slice(2), {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    stderrIsTTY: process.stderr.isTTY === true,
+  });
+  process.exitCode = code;
+}
+
+function buildProgram(io: CliIo, setStatus: (s: number) => void): Command {
+  const program = new Command('keyage')
+    .description(
+      'Keep IAM access keys younger than the limit (CIS AWS Foundations 1.14, Security Hub IAM.3): audit a credential report or a live account, and plan or run the remediation for one user.',
+    )
+    .version(version, '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Exit status: 0 all compliant, 1 something is not compliant, 2 usage or input error,
+3 an AWS call was refused or failed.
+
+Examples:
+  keyage audit --credential-report examples/credential-report.csv --now 2026-11-25T12:00:00Z
+  aws iam get-credential-report --output json | keyage audit --credential-report - --format json
+  keyage audit --profile security-audit --format asff > findings.json
+  keyage remediate --user bob              # dry run: prints the plan, changes nothing
+  keyage remediate --user bob --apply`,
+    );
+
+  const audit = program
+    .command('audit')
+    .description(
+      'Report every IAM user\'s access keys: age, last use, verdict and the action the remediation would take. ' +
+        'With --credential-report, offline from the file "aws iam get-credential-report" gives; without it, live with read-only IAM calls.',
+    )
+    .option('--credential-report <file>', 'the credential report: raw CSV, its base64 Content, or the JSON output of "aws iam get-credential-report"; "-" reads standard input')
+    .addOption(new Option('--format <format>', 'output format').choices(AUDIT_FORMATS).default('table'));
+  addSharedOptions(audit);
+  audit.addHelpText(
+    'after',
+    `
+Live audits need iam:ListUsers (iam:GetAccountAuthorizationDetails with --exemption-tag),
+iam:ListAccessKeys and iam:GetAccessKeyLastUsed; they change nothing.`,
+  );
+  audit.action(async (opts: AuditOptions) => {
+    setStatus(await runAudit(opts, io));
+  });
+
+  return program;
+}
+
+function addSharedOptions(cmd: Command): void {
+  cmd
+    .option('--max-age <days>', 'a key older than this many whole days is stale; a key exactly this old is not (the rule\'s MaxAccessKeyAge)', '90')
+    .option('--exemption-tag <key[=value]>', 'users carrying this tag are exempt (the rule\'s ExemptionTag); live only: the credential report has no tags')
+    .option('--grace-days <days>', `days a deactivated key stays before the delete stage removes it (default ${DEFAULT_GRACE_PERIOD_DAYS})`)
+    .option('--now <time>', 'the clock for every decision and record, ISO 8601 (e.g. 2026-11-25T12:00:00Z); default: the current time')
+    .option('--region <region>', 'AWS region for the SDK and for findings (default: AWS_REGION, else us-east-1)')
+    .option('--profile <name>', 'named profile from the shared AWS config files (default: the default credential chain)')
+    .option('--verbose', 'log every AWS call decision as JSON lines on standard error');
+}
+
+interface Shared {
+  now: Date;
+  maxAccessKeyAgeDays: number;
+  exemptionTag: ReturnType<typeof parseExemptionTag>;
+  graceDays: number;
+  region: string;
+  profile: string | null;
+  log: Logger;
+}
+
+function parseShared(opts: SharedOptions, io: CliIo): Shared {
+  const env = io.env ?? process.env;
+  const clock = io.clock ?? (() => new Date());
+  const exemptionTag = parseExemptionTag(opts.exemptionTag, '--exemption-tag');
+  return {
+    now: parseNow(opts.now, clock),
+    maxAccessKeyAgeDays: parseMaxAccessKeyAge(opts.maxAge, '--max-age'),
+    exemptionTag,
+    graceDays: parseGracePeriodDays(opts.graceDays, '--grace-days'),
+    region: parseRegion(opts.region, env.AWS_REGION ?? env.AWS_DEFAULT_REGION),
+    profile: opts.profile ?? null,
+    log: createLogger({ level: opts.verbose ? 'debug' : 'warn', sink: (line) => io.stderr(`${line}\n`), clock }),
+  };
+}
+
+function iamReader(shared: Shared, io: CliIo): IamReader {
+  const iam = io.iam ?? createIamClient({ region: shared.region, ...(shared.profile ? { profile: shared.profile } : {}) });
+  const caller = new AwsCaller({
+    ...(io.retry ? { retry: io.retry } : {}),
+    ...(io.sleep ? { sleep: io.sleep } : {}),
+    onRetry: (info) => shared.log.debug('retrying AWS call', { ...info }),
+  });
+  return { iam, caller, log: shared.log };
+}
+
+async function runAudit(opts: AuditOptions, io: CliIo): Promise<number> {
+  const shared = parseShared(opts, io);
+  const params = { maxAccessKeyAgeDays: shared.maxAccessKeyAgeDays, ...(shared.exemptionTag ? { exemptionTag: shared.exemptionTag } : {}) };
+  let report: AuditReport;
+  if (opts.credentialReport !== undefined) {
+    if (shared.exemptionTag) {
+      throw new InvalidParameterError('--exemption-tag', opts.exemptionTag, 'only in a live audit (without --credential-report): the credential report carries no user tags');
+    }
+    const file = opts.credentialReport;
+    const bytes = await readInputFile(file, io.cwd ?? process.cwd(), io.readStdin ?? readProcessStdin);
+    const name = file === '-' ? '<stdin>' : file;
+    report = withFileName(name, () => auditCredentialReport(bytes, { now: shared.now, params, graceDays: shared.graceDays, file: name, region: shared.region }));
+  } else {
+    const reader = iamReader(shared, io);
+    const progress = createProgress({ write: io.stderr, isTTY: io.stderrIsTTY === true, label: 'keyage: reading access keys' });
+    try {
+      report = await auditAccount(reader, {
+        now: shared.now,
+        params,
+        graceDays: shared.graceDays,
+        region: shared.region,
+        profile: shared.profile,
+        onProgress: (done, total) => progress.update(done, total),
+      });
+    } finally {
+      progress.finish();
+    }
+    shared.log.debug('live audit done', { calls: reader.caller.stats.attempts });
+  }
+  io.stdout(render(report, opts.format));
+  return hasFindings(report) ? EXIT.findings : EXIT.ok;
+}
+
+function render(report: AuditReport, format: AuditFormat): string {
+  switch (format) {
+    case 'json':
+      return formatAuditJson(report);
+    case 'csv':
+      return formatAuditCsv(report);
+    case 'asff':
+      return formatAuditAsff(report);
+    case 'table':
+      return formatAuditTable(report);
+  }
+}
+
+function reportError(err: unknown, io: CliIo): number {
+  if (err instanceof CommanderError) {
+    // commander has already written its message (or the help) to stderr/stdout
+    return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (err instanceof AwsAccessDeniedError || err instanceof AwsCallError) {
+    io.stderr(`keyage: ${err.message}\n`);
+    return EXIT.failure;
+  }
+  if (err instanceof KeyageError) {
+    io.stderr(`keyage: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  io.stderr(`keyage: unexpected failure: ${messageOf(err)}\n`);
+  return EXIT.failure;
+}

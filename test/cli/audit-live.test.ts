@@ -1,0 +1,232 @@
+/**
+ * `keyage audit` live, with the IAM client mocked by aws-sdk-client-mock: the exact read-only
+ * calls and their inputs, paging, exemptions, the runbooks' delete plan from deactivation
+ * records, users vanishing mid-audit, throttling, refusals, and the progress line.
+ */
+import {
+  GetAccessKeyLastUsedCommand,
+  GetAccountAuthorizationDetailsCommand,
+  IAMClient,
+  ListAccessKeysCommand,
+  NoSuchEntityException,
+  type Tag,
+} from '@aws-sdk/client-iam';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { AuditReport, AuditUser } from '../../cli/audit-report';
+import type { AsffFinding } from '../../cli/format-asff';
+import { DAY_MS } from '../../rules/access-key-age/policy';
+import { PINNED_NOW, runCli } from './run-cli';
+
+const iamMock = mockClient(IAMClient);
+const NOW = new Date(PINNED_NOW);
+const daysAgo = (d: number) => new Date(NOW.getTime() - d * DAY_MS);
+const ACCOUNT = '123456789012';
+
+function iamUser(name: string, tags: Tag[] = []) {
+  return { UserName: name, UserId: `AIDA${name.toUpperCase().padEnd(16, 'X')}`, Arn: `arn:aws:iam::${ACCOUNT}:user/${name}`, CreateDate: daysAgo(500), Path: '/', Tags: tags };
+}
+
+function keyId(user: string, n: number): string {
+  return `AKIA${user.toUpperCase().padEnd(15, 'K')}${n}`;
+}
+
+/** Users and their keys as IAM would answer, with last use per key. */
+function givenAccount(users: { name: string; tags?: Tag[]; keys: { days: number; status?: 'Active' | 'Inactive'; usedDaysAgo?: number | null }[] }[]): void {
+  iamMock.on(GetAccountAuthorizationDetailsCommand).resolves({ UserDetailList: users.map((u) => iamUser(u.name, u.tags)), IsTruncated: false });
+  for (const u of users) {
+    iamMock.on(ListAccessKeysCommand, { UserName: u.name }).resolves({
+      AccessKeyMetadata: u.keys.map((k, i) => ({ UserName: u.name, AccessKeyId: keyId(u.name, i + 1), Status: k.status ?? 'Active', CreateDate: daysAgo(k.days) })),
+      IsTruncated: false,
+    });
+    u.keys.forEach((k, i) => {
+      const used = k.usedDaysAgo ?? null;
+      iamMock.on(GetAccessKeyLastUsedCommand, { AccessKeyId: keyId(u.name, i + 1) }).resolves({
+        UserName: u.name,
+        AccessKeyLastUsed: used === null ? { ServiceName: 'N/A', Region: 'N/A' } : { LastUsedDate: daysAgo(used), ServiceName: 's3', Region: 'us-east-1' },
+      });
+    });
+  }
+}
+
+const liveAudit = (...extra: string[]) => runCli(['audit', '--now', PINNED_NOW, '--format', 'json', ...extra], { iam: new IAMClient({ region: 'us-east-1' }), sleep: async () => undefined });
+
+function parse(stdout: string): AuditReport {
+  return JSON.parse(stdout) as AuditReport;
+}
+
+function user(report: AuditReport, name: string): AuditUser {
+  const found = report.users.find((u) => u.userName === name);
+  if (!found) throw new Error(`no user ${name}`);
+  return found;
+}
+
+beforeEach(() => {
+  iamMock.reset();
+});
+
+describe('keyage audit (live)', () => {
+  it('sends only read calls: users with tags, then each user\'s keys, then each key\'s last use', async () => {
+    givenAccount([
+      { name: 'alice', keys: [{ days: 30, usedDaysAgo: 1 }] },
+      { name: 'bob', keys: [{ days: 200, usedDaysAgo: 2 }, { days: 10 }] },
+      { name: 'carol', keys: [] },
+    ]);
+    const run = await liveAudit();
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(1);
+    expect(iamMock).toHaveReceivedCommandTimes(GetAccountAuthorizationDetailsCommand, 1);
+    expect(iamMock).toHaveReceivedCommandWith(GetAccountAuthorizationDetailsCommand, { Filter: ['User'], MaxItems: 1000 });
+    expect(iamMock).toHaveReceivedCommandTimes(ListAccessKeysCommand, 3);
+    for (const name of ['alice', 'bob', 'carol']) expect(iamMock).toHaveReceivedCommandWith(ListAccessKeysCommand, { UserName: name });
+    expect(iamMock).toHaveReceivedCommandTimes(GetAccessKeyLastUsedCommand, 3);
+    for (const id of [keyId('alice', 1), keyId('bob', 1), keyId('bob', 2)]) expect(iamMock).toHaveReceivedCommandWith(GetAccessKeyLastUsedCommand, { AccessKeyId: id });
+    const sent = new Set(iamMock.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name));
+    expect([...sent].sort()).toEqual(['GetAccessKeyLastUsedCommand', 'GetAccountAuthorizationDetailsCommand', 'ListAccessKeysCommand']);
+  });
+
+  it('reports key IDs, user IDs, last use and the key to deactivate', async () => {
+    givenAccount([{ name: 'bob', keys: [{ days: 200, usedDaysAgo: 2 }, { days: 10 }] }]);
+    const report = parse((await liveAudit()).stdout);
+    expect(report.source).toEqual({ kind: 'live', region: 'us-east-1', profile: null });
+    expect(report.accountId).toBe(ACCOUNT);
+    expect(report.root).toBeNull();
+    const bob = user(report, 'bob');
+    expect(bob.userId).toBe('AIDABOBXXXXXXXXXXXXX');
+    expect(bob.keys.map((k) => [k.accessKeyId, k.ageDays, k.lastUsedState, k.verdict, k.action])).toEqual([
+      [keyId('bob', 1), 200, 'used', 'NON_COMPLIANT', 'deactivate'],
+      [keyId('bob', 2), 10, 'never', 'COMPLIANT', 'none'],
+    ]);
+    expect(bob.keys[0]?.reason).toBe(`Active key ${keyId('bob', 1)} (key 1) is 200 days old; limit 90. Deactivating it.`);
+  });
+
+  it('the table shows the key IDs', async () => {
+    givenAccount([{ name: 'bob', keys: [{ days: 200, usedDaysAgo: 2 }] }]);
+    const run = await runCli(['audit', '--now', PINNED_NOW], { iam: new IAMClient({ region: 'us-east-1' }) });
+    expect(run.stdout).toMatch(new RegExp(`^bob\\s+1\\s+${keyId('bob', 1)}\\s+Active\\s+200d\\s+2026-11-23\\s+NON_COMPLIANT\\s+deactivate\\s`, 'm'));
+    expect(run.stdout).toContain('Root user: not checked by a live audit');
+  });
+
+  it('exits 0 when every user is compliant', async () => {
+    givenAccount([{ name: 'alice', keys: [{ days: 90, usedDaysAgo: 1 }] }]);
+    const run = await liveAudit();
+    expect(run.code).toBe(0);
+    expect(parse(run.stdout).summary.nonCompliantUsers).toBe(0);
+  });
+
+  it('pages the user list to the end: no user after the first page is skipped', async () => {
+    iamMock
+      .on(GetAccountAuthorizationDetailsCommand)
+      .resolvesOnce({ UserDetailList: [iamUser('page1')], IsTruncated: true, Marker: 'm1' })
+      .resolvesOnce({ UserDetailList: [iamUser('page2')], IsTruncated: false });
+    iamMock.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [], IsTruncated: false });
+    const report = parse((await liveAudit()).stdout);
+    expect(report.users.map((u) => u.userName)).toEqual(['page1', 'page2']);
+    expect(iamMock).toHaveReceivedNthSpecificCommandWith(2, GetAccountAuthorizationDetailsCommand, { Filter: ['User'], MaxItems: 1000, Marker: 'm1' });
+  });
+
+  it('an exempt user\'s stale key is EXEMPT, planned for nothing, and does not fail the gate', async () => {
+    givenAccount([{ name: 'svc', tags: [{ Key: 'keyage-exempt', Value: 'true' }], keys: [{ days: 300, usedDaysAgo: 1 }] }]);
+    const run = await liveAudit('--exemption-tag', 'keyage-exempt=true');
+    expect(run.code).toBe(0);
+    const report = parse(run.stdout);
+    expect(report.parameters.exemptionTag).toBe('keyage-exempt=true');
+    expect(user(report, 'svc')).toMatchObject({ compliance: 'NOT_APPLICABLE', exempt: true, annotation: 'Exempt: the user carries the exemption tag keyage-exempt=true.' });
+    expect(user(report, 'svc').keys[0]).toMatchObject({ verdict: 'EXEMPT', action: 'none' });
+    expect(user(report, 'svc').keys[0]?.reason).toContain('Not deactivated: the user carries the exemption tag keyage-exempt=true.');
+  });
+
+  it('a tag with another value does not exempt', async () => {
+    givenAccount([{ name: 'svc', tags: [{ Key: 'keyage-exempt', Value: 'false' }], keys: [{ days: 300, usedDaysAgo: 1 }] }]);
+    const run = await liveAudit('--exemption-tag', 'keyage-exempt=true');
+    expect(run.code).toBe(1);
+    expect(user(parse(run.stdout), 'svc').keys[0]).toMatchObject({ verdict: 'NON_COMPLIANT', action: 'deactivate' });
+  });
+
+  it('plans runbook 2: a key keyage deactivated past the grace period with no use since is to be deleted', async () => {
+    const deactivatedAt = daysAgo(20).toISOString();
+    givenAccount([{ name: 'old', tags: [{ Key: `keyage:deactivated:${keyId('old', 1)}`, Value: deactivatedAt }], keys: [{ days: 120, status: 'Inactive', usedDaysAgo: 25 }] }]);
+    const report = parse((await liveAudit()).stdout);
+    expect(user(report, 'old').keys[0]).toMatchObject({ status: 'Inactive', verdict: 'COMPLIANT', action: 'delete' });
+    expect(report.summary).toMatchObject({ keysToDelete: 1, keysToDeactivate: 0 });
+  });
+
+  it('--grace-days longer than the time since deactivation plans nothing, and says when the grace ends', async () => {
+    givenAccount([{ name: 'old', tags: [{ Key: `keyage:deactivated:${keyId('old', 1)}`, Value: daysAgo(20).toISOString() }], keys: [{ days: 120, status: 'Inactive', usedDaysAgo: 25 }] }]);
+    const report = parse((await liveAudit('--grace-days', '30')).stdout);
+    expect(report.parameters.graceDays).toBe(30);
+    expect(user(report, 'old').keys[0]?.action).toBe('none');
+    expect(user(report, 'old').keys[0]?.reason).toContain('grace period of 30 days ends on 2026-12-05');
+  });
+
+  it('a key re-activated by a person after keyage deactivated it: its record is to be cleared, the key left alone', async () => {
+    givenAccount([{ name: 'back', tags: [{ Key: `keyage:deactivated:${keyId('back', 1)}`, Value: daysAgo(5).toISOString() }], keys: [{ days: 40, usedDaysAgo: 1 }] }]);
+    const report = parse((await liveAudit()).stdout);
+    expect(user(report, 'back').keys[0]).toMatchObject({ status: 'Active', action: 'clear-record' });
+    expect(report.summary.recordsToClear).toBe(1);
+  });
+
+  it('a user deleted between listing and reading is NOT_APPLICABLE, never COMPLIANT', async () => {
+    iamMock.on(GetAccountAuthorizationDetailsCommand).resolves({ UserDetailList: [iamUser('gone')], IsTruncated: false });
+    iamMock.on(ListAccessKeysCommand).rejects(new NoSuchEntityException({ message: 'The user with name gone cannot be found.', $metadata: {} }));
+    const run = await liveAudit();
+    expect(user(parse(run.stdout), 'gone')).toMatchObject({ compliance: 'NOT_APPLICABLE', annotation: 'User gone was deleted during the audit.', keys: [] });
+    expect(run.stderr).toContain('user deleted during the audit');
+  });
+
+  it('retries "Rate exceeded" and finishes', async () => {
+    givenAccount([{ name: 'alice', keys: [{ days: 30, usedDaysAgo: 1 }] }]);
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
+    iamMock.on(ListAccessKeysCommand, { UserName: 'alice' }).rejectsOnce(throttled).resolves({
+      AccessKeyMetadata: [{ UserName: 'alice', AccessKeyId: keyId('alice', 1), Status: 'Active', CreateDate: daysAgo(30) }],
+    });
+    const run = await liveAudit();
+    expect(run.code).toBe(0);
+    expect(iamMock).toHaveReceivedCommandTimes(ListAccessKeysCommand, 2);
+  });
+
+  it('access denied: exit 3 naming the IAM action, nothing on standard output', async () => {
+    iamMock.on(GetAccountAuthorizationDetailsCommand).rejects(Object.assign(new Error('not authorized to perform iam:GetAccountAuthorizationDetails'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    const run = await liveAudit();
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^keyage: Access denied for iam:GetAccountAuthorizationDetails/);
+  });
+
+  it('a call that keeps failing: exit 3, never a verdict', async () => {
+    givenAccount([{ name: 'alice', keys: [{ days: 30 }] }]);
+    iamMock.on(ListAccessKeysCommand).rejects(Object.assign(new Error('We encountered an internal error'), { name: 'ServiceFailure', $metadata: { httpStatusCode: 500 } }));
+    const run = await liveAudit();
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/^keyage: iam:ListAccessKeys failed after 8 attempts/);
+  });
+
+  it('asff from a live audit names the access key as a resource', async () => {
+    givenAccount([{ name: 'bob', keys: [{ days: 200, usedDaysAgo: 2 }] }]);
+    const run = await runCli(['audit', '--now', PINNED_NOW, '--format', 'asff'], { iam: new IAMClient({ region: 'us-east-1' }) });
+    const [finding] = JSON.parse(run.stdout) as AsffFinding[];
+    expect(finding?.Id).toBe(`keyage/IAM.3/${ACCOUNT}/bob/${keyId('bob', 1)}`);
+    expect(finding?.Resources.map((r) => [r.Type, r.Id])).toEqual([
+      ['AwsIamAccessKey', `AWS::IAM::AccessKey:${keyId('bob', 1)}`],
+      ['AwsIamUser', `arn:aws:iam::${ACCOUNT}:user/bob`],
+    ]);
+  });
+});
+
+describe('keyage audit (live) progress', () => {
+  const many = Array.from({ length: 120 }, (_, i) => ({ name: `user${String(i).padStart(3, '0')}`, keys: [] }));
+
+  it('draws a progress line on standard error when it is a terminal and the account is large; standard output stays clean', async () => {
+    givenAccount(many);
+    const run = await runCli(['audit', '--now', PINNED_NOW, '--format', 'json'], { iam: new IAMClient({ region: 'us-east-1' }), stderrIsTTY: true });
+    expect(run.stderr).toContain('\rkeyage: reading access keys 120/120 (100%)');
+    expect(run.stderr.endsWith('\r\u001b[2K')).toBe(true);
+    expect(parse(run.stdout).summary.users).toBe(120);
+  });
+
+  it('draws nothing when standard error is not a terminal', async () => {
+    givenAccount(many);
+    const run = await runCli(['audit', '--now', PINNED_NOW, '--format', 'json'], { iam: new IAMClient({ region: 'us-east-1' }), stderrIsTTY: false });
+    expect(run.stderr).toBe('');
+  });
+});

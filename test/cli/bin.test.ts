@@ -1,0 +1,104 @@
+/**
+ * The installed command, as a user runs it: the real `bin/keyage.js` in a child process, on the
+ * bundle the `prepare` script builds (run here first, as `npm ci` runs it on a fresh clone),
+ * through `npx keyage` and `npm run keyage`, and live against moto_server with nothing but the
+ * environment the SDK reads (AWS_ENDPOINT_URL, AWS_REGION, credentials).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AuditReport } from '../../cli/audit-report';
+import { DAY_MS } from '../../rules/access-key-age/policy';
+import { createUserWithKeys, describeWithMoto, newMotoAccount } from '../harness/moto';
+import { EXAMPLE, fixture, golden, PINNED_NOW, ROOT } from './run-cli';
+
+const BIN = join(ROOT, 'bin', 'keyage.js');
+
+/** An environment with no AWS settings of the developer's leaking in. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_CONFIG_FILE: join(ROOT, 'no-such-aws-config'), AWS_SHARED_CREDENTIALS_FILE: join(ROOT, 'no-such-aws-credentials') };
+  return { ...env, ...extra };
+}
+
+function keyage(args: readonly string[], env: NodeJS.ProcessEnv = cleanEnv()) {
+  const out = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
+  return { code: out.status, stdout: out.stdout, stderr: out.stderr };
+}
+
+beforeAll(() => {
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-cli.js')], { cwd: ROOT, stdio: 'pipe' });
+});
+
+describe('the keyage bin', () => {
+  it('--help works for the program and every command', () => {
+    for (const args of [['--help'], ['audit', '--help'], ['help', 'audit']]) {
+      const run = keyage(args);
+      expect({ args, code: run.code }).toEqual({ args, code: 0 });
+      expect(run.stdout).toContain('Usage: keyage');
+    }
+  });
+
+  it('the README\'s main command prints the golden table and exits 1 (the example holds stale keys)', () => {
+    const run = keyage(['audit', '--credential-report', EXAMPLE, '--now', PINNED_NOW]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe(golden('example.table.txt', run.stdout));
+    expect(run.code).toBe(1);
+  });
+
+  it('a malformed report exits 2 with the message on standard error', () => {
+    const run = keyage(['audit', '--credential-report', fixture('bad-date.csv')]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/bad-date\.csv \(line 3, column 10\)/);
+  });
+
+  it('exits 0 on an all-compliant report', () => {
+    expect(keyage(['audit', '--credential-report', fixture('compliant.csv'), '--now', PINNED_NOW]).code).toBe(0);
+  });
+
+  it('says how to build it when the bundle is missing, exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyage-bin-'));
+    try {
+      mkdirSync(join(dir, 'bin'));
+      copyFileSync(BIN, join(dir, 'bin', 'keyage.js'));
+      const out = spawnSync(process.execPath, [join(dir, 'bin', 'keyage.js'), '--help'], { encoding: 'utf8' });
+      expect(out.status).toBe(2);
+      expect(out.stderr).toContain('Run: npm run build:cli');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('"npx keyage" and "npm run keyage --" run it from the checkout', () => {
+    const npx = spawnSync('npx', ['--no-install', 'keyage', '--version'], { cwd: ROOT, env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
+    expect(npx.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(npx.status).toBe(0);
+    const npm = spawnSync('npm', ['run', '--silent', 'keyage', '--', 'audit', '--credential-report', EXAMPLE, '--now', PINNED_NOW, '--format', 'json'], {
+      cwd: ROOT,
+      env: cleanEnv(),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(npm.status).toBe(1);
+    expect((JSON.parse(npm.stdout) as AuditReport).summary.nonCompliantUsers).toBe(3);
+  });
+});
+
+describeWithMoto('the keyage bin against moto_server', () => {
+  it('a live audit reaches the account through AWS_ENDPOINT_URL and the default credential chain', async () => {
+    const account = await newMotoAccount();
+    try {
+      const bob = await createUserWithKeys(account.iam, 'bob', 1);
+      const run = keyage(['audit', '--format', 'json', '--now', new Date(Date.now() + 91 * DAY_MS).toISOString()], cleanEnv(account.env()));
+      expect(run.stderr).not.toContain('keyage:'); // the SDK may print its own Node version notice
+      expect(run.code).toBe(1);
+      const report = JSON.parse(run.stdout) as AuditReport;
+      expect(report.accountId).toBe(account.accountId);
+      expect(report.users.map((u) => [u.userName, u.compliance, u.keys[0]?.accessKeyId])).toEqual([['bob', 'NON_COMPLIANT', bob.accessKeyIds[0]]]);
+    } finally {
+      account.iam.destroy();
+      account.config.destroy();
+    }
+  });
+});
