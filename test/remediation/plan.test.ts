@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { DAY_MS } from '../../rules/access-key-age/policy';
 import {
   countActions,
@@ -243,5 +244,47 @@ describe('planDeletion', () => {
       ['AKIAGONE', 'clear-record'],
     ]);
     expect(countActions(actions)).toEqual({ deactivate: 0, delete: 1, keep: 1, 'clear-record': 1 });
+  });
+});
+
+describe('deletion safety (property)', () => {
+  const statuses = ['Active', 'Inactive', 'Expired'] as const;
+  const anyDate = fc.integer({ min: -400, max: 400 }).map((d) => new Date(NOW.getTime() + d * DAY_MS / 4));
+  const facts = fc.record({
+    status: fc.constantFrom(...statuses),
+    ageDays: fc.integer({ min: 0, max: 1000 }),
+    lastUsedAt: fc.option(anyDate, { nil: null }),
+    recordAt: fc.option(fc.oneof(anyDate.map((d) => d.toISOString()), fc.constantFrom('garbage', '')), { nil: undefined }),
+    exempt: fc.boolean(),
+    graceDays: fc.integer({ min: 1, max: 60 }),
+  });
+
+  it('never plans to delete an Active or Expired key, an unrecorded key, a key used at or after its record, an exempt user\'s key, or a key within its grace period', () => {
+    fc.assert(
+      fc.property(facts, (f) => {
+        const k = key('AKIAPROP', f.ageDays, { status: f.status, lastUsedAt: f.lastUsedAt });
+        const tags: UserTag[] = [...(f.recordAt !== undefined ? [record('AKIAPROP', f.recordAt)] : []), ...(f.exempt ? [{ Key: 'hold', Value: '' }] : [])];
+        const [a] = planDeletion({ userName: 'u', keys: [k], tags, exemptionTag: { key: 'hold' } }, NOW, { graceDays: f.graceDays });
+        if (a?.action !== 'delete') return;
+        const at = Date.parse(f.recordAt ?? '');
+        expect(f.status).toBe('Inactive');
+        expect(Number.isNaN(at)).toBe(false);
+        expect(f.exempt).toBe(false);
+        expect(NOW.getTime() - at).toBeGreaterThanOrEqual(f.graceDays * DAY_MS);
+        if (f.lastUsedAt) expect(f.lastUsedAt.getTime()).toBeLessThan(at);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('deactivates exactly the active keys older than the limit, unless the user is exempt', () => {
+    fc.assert(
+      fc.property(facts, fc.integer({ min: 1, max: 400 }), (f, max) => {
+        const k = key('AKIAPROP', f.ageDays, { status: f.status });
+        const [a] = planDeactivation({ userName: 'u', keys: [k], tags: f.exempt ? [{ Key: 'hold', Value: '' }] : [], exemptionTag: { key: 'hold' } }, NOW, { maxAccessKeyAgeDays: max });
+        expect(a?.action === 'deactivate').toBe(f.status === 'Active' && f.ageDays > max && !f.exempt);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
