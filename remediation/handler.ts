@@ -23,9 +23,19 @@ export interface RemediationDependencies {
   log: Logger;
   retry: Partial<RetryPolicy>;
   sleep: (ms: number) => Promise<void>;
-  /** Stop examining more users when fewer ms than this remain before the Lambda timeout. @default 30_000 */
+  /** Stop examining more users when fewer ms than this remain before the Lambda timeout or the step budget. @default 30_000 */
   safetyMarginMs: number;
+  /**
+   * How long the runbook's aws:invokeLambdaFunction step waits for the function: at most
+   * 300 s in Automation, whatever the Lambda's own timeout. @default 300_000
+   */
+  stepBudgetMs: number;
+  /** Real time in ms, for the budget. @default Date.now */
+  wallClock: () => number;
 }
+
+/** Automation waits at most this long for an aws:invokeLambdaFunction step. */
+export const STEP_BUDGET_MS = 300_000;
 
 /** At most this many actions are returned to the runbook (all are logged). */
 export const MAX_ACTIONS_IN_RESULT = 100;
@@ -47,6 +57,7 @@ export function createHandler(deps: Partial<RemediationDependencies> = {}) {
   const baseLog = deps.log ?? createLogger();
 
   return async function remediation(event: unknown, context?: Partial<Context>): Promise<RemediationResult> {
+    const started = (deps.wallClock ?? Date.now)();
     iam ??= createIamClient();
     config ??= createConfigClient();
     let log = baseLog.child(context?.awsRequestId ? { requestId: context.awsRequestId } : {});
@@ -72,13 +83,15 @@ export function createHandler(deps: Partial<RemediationDependencies> = {}) {
       } else {
         const remaining = context?.getRemainingTimeInMillis?.bind(context);
         const margin = deps.safetyMarginMs ?? 30_000;
+        const wallClock = deps.wallClock ?? Date.now;
+        const stepEnds = started + (deps.stepBudgetMs ?? STEP_BUDGET_MS);
         report = await deleteDeactivatedKeys(ctx, {
           ...payload.target,
           graceDays: payload.graceDays,
           ...(payload.exemptionTag ? { exemptionTag: payload.exemptionTag } : {}),
           dryRun: payload.dryRun,
           now,
-          ...(remaining ? { shouldStop: () => remaining() < margin } : {}),
+          shouldStop: () => stepEnds - wallClock() < margin || (remaining !== undefined && remaining() < margin),
         });
       }
       const complete = report.operation === 'deactivate' || report.complete;

@@ -115,6 +115,24 @@ describe('remediation handler', () => {
     expect(iamMock).toHaveReceivedCommandTimes(DeleteAccessKeyCommand, 0);
   });
 
+  it('stops within the runbook step\'s 300 s even when the Lambda itself may run longer', async () => {
+    let wall = 0;
+    const handler = createHandler({
+      iam: new IAMClient({ region: 'us-east-1' }),
+      config: new ConfigServiceClient({ region: 'us-east-1' }),
+      now: () => NOW,
+      sleep: async () => undefined,
+      wallClock: () => wall,
+    });
+    iamMock.on(GetAccountAuthorizationDetailsCommand).callsFake(() => {
+      wall += 280_000; // the listing took most of the step's budget
+      return { UserDetailList: [{ ...USER, Tags: [{ Key: `keyage:deactivated:${OLD}`, Value: NOW.toISOString() }] }], IsTruncated: false };
+    });
+    const result = await handler({ Operation: 'delete', IAMUser: '*', DryRun: 'false' }, fakeContext({ remainingMs: 900_000, clock: () => wall }));
+    expect(result.status).toBe('Incomplete');
+    expect(iamMock).toHaveReceivedCommandTimes(ListAccessKeysCommand, 0);
+  });
+
   it(`returns at most ${MAX_ACTIONS_IN_RESULT} actions to the runbook and says how many it left out`, async () => {
     const users = Array.from({ length: 60 }, (_, i) => ({ ...USER, UserName: `u${i}`, UserId: `AIDAUSER${String(i).padStart(12, '0')}` }));
     iamMock.on(GetAccountAuthorizationDetailsCommand).resolves({
