@@ -1,0 +1,84 @@
+/**
+ * Least privilege: the resources each IAM action may be granted on.
+ *
+ * The action lists come from the code that makes the calls (`rules/access-key-age/permissions.ts`,
+ * `remediation/permissions.ts`), so the stack can never drift from the code. This module only
+ * says, per action, how narrowly IAM lets it be scoped (from the Service Authorization
+ * Reference). An action it does not know fails synth: a new call must be scoped on purpose.
+ */
+import { Arn, ArnFormat, type Stack } from 'aws-cdk-lib';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+
+/** How narrowly an action can be granted. */
+export type ResourceScope =
+  /** The action has no resource type: IAM requires "*". */
+  | 'any'
+  /** Any IAM user of this account: arn:PARTITION:iam::ACCOUNT:user/* */
+  | 'iam-users'
+  /** Any Config rule of this account and Region (pack rules get a generated suffix). */
+  | 'config-rules'
+  /** The one Lambda function named by the caller. */
+  | 'function';
+
+/** The scope of every action keyage grants. */
+export const ACTION_SCOPES: Readonly<Record<string, ResourceScope>> = {
+  'iam:ListUsers': 'any',
+  'iam:GetAccountAuthorizationDetails': 'any',
+  'iam:GenerateCredentialReport': 'any',
+  'iam:GetCredentialReport': 'any',
+  'iam:GetUser': 'iam-users',
+  'iam:ListAccessKeys': 'iam-users',
+  'iam:ListUserTags': 'iam-users',
+  'iam:GetAccessKeyLastUsed': 'iam-users',
+  'iam:UpdateAccessKey': 'iam-users',
+  'iam:DeleteAccessKey': 'iam-users',
+  'iam:TagUser': 'iam-users',
+  'iam:UntagUser': 'iam-users',
+  'config:PutEvaluations': 'any',
+  'config:GetResourceConfigHistory': 'any',
+  'config:ListDiscoveredResources': 'any',
+  'config:GetComplianceDetailsByConfigRule': 'config-rules',
+  'lambda:InvokeFunction': 'function',
+};
+
+/** The ARN pattern of every IAM user of the stack's account. */
+export function iamUsersArn(stack: Stack): string {
+  return Arn.format({ service: 'iam', region: '', resource: 'user', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME }, stack);
+}
+
+/** The ARN pattern of every Config rule of the stack's account and Region. */
+export function configRulesArn(stack: Stack): string {
+  return Arn.format({ service: 'config', resource: 'config-rule', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME }, stack);
+}
+
+/**
+ * One policy statement per scope, granting exactly `actions`, each on the narrowest resource
+ * IAM allows. Throws for an action without a known scope, or a 'function' action without `functionArn`.
+ */
+export function scopedStatements(stack: Stack, actions: readonly string[], options: { functionArn?: string } = {}): PolicyStatement[] {
+  const byScope = new Map<ResourceScope, string[]>();
+  for (const action of actions) {
+    const scope = ACTION_SCOPES[action];
+    if (!scope) {
+      throw new Error(`keyage: no resource scope is known for ${action}; add it to stacks/iam-scopes.ts after checking the Service Authorization Reference`);
+    }
+    byScope.set(scope, [...(byScope.get(scope) ?? []), action]);
+  }
+  const resourcesOf = (scope: ResourceScope): string[] => {
+    switch (scope) {
+      case 'any':
+        return ['*'];
+      case 'iam-users':
+        return [iamUsersArn(stack)];
+      case 'config-rules':
+        return [configRulesArn(stack)];
+      case 'function':
+        if (!options.functionArn) throw new Error('keyage: lambda:InvokeFunction needs the ARN of the function it may invoke');
+        return [options.functionArn];
+    }
+  };
+  const order: ResourceScope[] = ['iam-users', 'config-rules', 'function', 'any'];
+  return order
+    .filter((scope) => byScope.has(scope))
+    .map((scope) => new PolicyStatement({ effect: Effect.ALLOW, actions: [...new Set(byScope.get(scope))].sort(), resources: resourcesOf(scope) }));
+}

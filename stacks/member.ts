@@ -1,0 +1,349 @@
+/**
+ * Everything one account needs, in the Region that records IAM: the rule Lambda, the
+ * remediation Lambda, the two runbooks, the Automation role, the conformance pack (rule and
+ * remediation), the daily schedule of the delete runbook, and an SNS topic told when the
+ * rule's compliance changes or a runbook finishes.
+ *
+ * The same construct goes into a plain stack (`cdk deploy KeyageMember`, one account) and
+ * into the StackSet's template (every account of the OUs).
+ */
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnConformancePack } from 'aws-cdk-lib/aws-config';
+import { Match, Rule } from 'aws-cdk-lib/aws-events';
+import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Architecture, CfnPermission, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { CfnDocument } from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { AUTOMATION_ROLE_ACTIONS, REMEDIATION_LAMBDA_CONFIG_ACTIONS, REMEDIATION_LAMBDA_IAM_ACTIONS } from '../remediation/permissions';
+import { RULE_CONFIG_ACTIONS, RULE_IAM_ACTIONS } from '../rules/access-key-age/permissions';
+import { type MemberSettings, resolveMemberSettings } from './config';
+import { loadCheckedConformancePack, packInputParameters } from './conformance-pack';
+import { scopedStatements } from './iam-scopes';
+import {
+  DEACTIVATE_RUNBOOK_FILE,
+  DELETE_RUNBOOK_FILE,
+  LOCK_FILE,
+  PROJECT_ROOT,
+  REMEDIATION_HANDLER_ENTRY,
+  RULE_HANDLER_ENTRY,
+} from './project';
+import { loadRunbook } from './runbooks';
+
+/** Name of the Config rule (Config appends the conformance pack's suffix to it). */
+export const CONFIG_RULE_NAME = 'keyage-access-key-age';
+/** Name of the conformance pack. */
+export const CONFORMANCE_PACK_NAME = 'keyage';
+/** Name of the rule Lambda function. */
+export const RULE_FUNCTION_NAME = 'keyage-access-key-age';
+/** Name of the remediation Lambda function (the runbooks' `RemediationFunction` default). */
+export const REMEDIATION_FUNCTION_NAME = 'keyage-remediation';
+/** Name of runbook 1, the rule's remediation. */
+export const DEACTIVATE_RUNBOOK_NAME = 'keyage-DeactivateStaleAccessKeys';
+/** Name of runbook 2, run daily for every user. */
+export const DELETE_RUNBOOK_NAME = 'keyage-DeleteDeactivatedAccessKeys';
+/** Runbook 2's `IAMUser` value meaning every user of the account. */
+export const ALL_USERS_TARGET = '*';
+
+/**
+ * The Lambda runtime of both functions. Node.js 22 is the version the project is built and
+ * tested with; the SDK v3 clients the code uses are part of this runtime.
+ */
+export const LAMBDA_RUNTIME = Runtime.NODEJS_22_X;
+
+/** Automation statuses that end an execution: each one is a notification. */
+export const AUTOMATION_END_STATUSES = ['Success', 'Failed', 'TimedOut', 'Cancelled', 'CompletedWithSuccess', 'CompletedWithFailure', 'Exited'] as const;
+
+/** Props of {@link KeyageMember}: every member setting, each optional with its default. */
+export type KeyageMemberProps = Partial<MemberSettings>;
+
+/** The resources one account needs to keep its IAM access keys younger than the limit. */
+export class KeyageMember extends Construct {
+  /** The settings in force, defaults filled in. */
+  public readonly settings: MemberSettings;
+  /** The Config rule's Lambda function. */
+  public readonly ruleFunction: NodejsFunction;
+  /** The remediation Lambda function the runbooks invoke: the only principal that writes to IAM. */
+  public readonly remediationFunction: NodejsFunction;
+  /** The role SSM Automation assumes to run the runbooks. */
+  public readonly automationRole: Role;
+  /** Runbook 1: deactivate stale keys. */
+  public readonly deactivateRunbook: CfnDocument;
+  /** Runbook 2: delete keys deactivated by keyage after the grace period. */
+  public readonly deleteRunbook: CfnDocument;
+  /** The conformance pack holding the rule and its remediation. */
+  public readonly conformancePack: CfnConformancePack;
+  /** The daily schedule of runbook 2 for every user. */
+  public readonly deletionSchedule: CfnSchedule;
+  /** The topic told about compliance changes and runbook results. */
+  public readonly topic: Topic;
+
+  constructor(scope: Construct, id: string, props: KeyageMemberProps = {}) {
+    super(scope, id);
+    const settings = resolveMemberSettings(props as Record<string, unknown>, (key) => `${id}.${key}`);
+    this.settings = settings;
+    const stack = Stack.of(this);
+
+    // --- The rule Lambda -------------------------------------------------------------------
+    const ruleLogGroup = new LogGroup(this, 'RuleLogGroup', { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    const ruleRole = new Role(this, 'RuleRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'keyage Config rule: reads IAM users, access keys and tags; puts Config evaluations',
+    });
+    for (const statement of scopedStatements(stack, [...RULE_IAM_ACTIONS, ...RULE_CONFIG_ACTIONS])) ruleRole.addToPolicy(statement);
+    ruleRole.addToPolicy(logWriteStatement(ruleLogGroup));
+    this.ruleFunction = this.nodeFunction('RuleFunction', {
+      functionName: RULE_FUNCTION_NAME,
+      entry: RULE_HANDLER_ENTRY,
+      description: 'keyage: AWS Config rule, IAM access keys younger than MaxAccessKeyAge days (CIS 1.14, Security Hub IAM.3)',
+      role: ruleRole,
+      logGroup: ruleLogGroup,
+      // The periodic sweep of a 5,000-user account under IAM throttling needs minutes.
+      timeout: Duration.minutes(15),
+    });
+    const configInvoke = new CfnPermission(this, 'ConfigInvokesRule', {
+      action: 'lambda:InvokeFunction',
+      functionName: this.ruleFunction.functionArn,
+      principal: 'config.amazonaws.com',
+      sourceAccount: Aws.ACCOUNT_ID,
+    });
+
+    // --- The remediation Lambda ------------------------------------------------------------
+    const remediationLogGroup = new LogGroup(this, 'RemediationLogGroup', { retention: RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
+    const remediationRole = new Role(this, 'RemediationRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'keyage remediation: deactivates stale access keys and deletes keys keyage deactivated',
+    });
+    for (const statement of scopedStatements(stack, [...REMEDIATION_LAMBDA_IAM_ACTIONS, ...REMEDIATION_LAMBDA_CONFIG_ACTIONS])) remediationRole.addToPolicy(statement);
+    remediationRole.addToPolicy(logWriteStatement(remediationLogGroup));
+    this.remediationFunction = this.nodeFunction('RemediationFunction', {
+      functionName: REMEDIATION_FUNCTION_NAME,
+      entry: REMEDIATION_HANDLER_ENTRY,
+      description: 'keyage: remediation for the runbooks; deactivates stale keys, deletes keys keyage deactivated after the grace period',
+      role: remediationRole,
+      logGroup: remediationLogGroup,
+      timeout: Duration.minutes(15),
+    });
+
+    // --- The Automation role ---------------------------------------------------------------
+    this.automationRole = new Role(this, 'AutomationRole', {
+      assumedBy: new ServicePrincipal('ssm.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:ssm:${Aws.REGION}:${Aws.ACCOUNT_ID}:automation-execution/*` },
+        },
+      }),
+      description: 'keyage runbooks (SSM Automation AutomationAssumeRole): invoke the remediation function, read keys back',
+    });
+    for (const statement of scopedStatements(stack, AUTOMATION_ROLE_ACTIONS, { functionArn: this.remediationFunction.functionArn })) {
+      this.automationRole.addToPolicy(statement);
+    }
+
+    // --- The runbooks ----------------------------------------------------------------------
+    const deactivate = loadRunbook(DEACTIVATE_RUNBOOK_FILE, {
+      remediationFunction: REMEDIATION_FUNCTION_NAME,
+      requiredParameters: ['IAMResourceId', 'MaxAccessKeyAge', 'ExemptionTag', 'DryRun', 'AutomationAssumeRole'],
+    });
+    const deleteParameters = {
+      IAMUser: [ALL_USERS_TARGET],
+      GracePeriodDays: [String(settings.graceDays)],
+      DryRun: [String(!settings.automaticDeletion)],
+      AutomationAssumeRole: [this.automationRole.roleArn],
+      RemediationFunction: [REMEDIATION_FUNCTION_NAME],
+      ...(settings.exemptionTag ? { ExemptionTag: [settings.exemptionTag] } : {}),
+    };
+    const deleteBook = loadRunbook(DELETE_RUNBOOK_FILE, {
+      remediationFunction: REMEDIATION_FUNCTION_NAME,
+      requiredParameters: [...Object.keys(deleteParameters), 'ExemptionTag'],
+    });
+    this.deactivateRunbook = new CfnDocument(this, 'DeactivateRunbook', {
+      name: DEACTIVATE_RUNBOOK_NAME,
+      documentType: 'Automation',
+      documentFormat: 'JSON',
+      content: deactivate.content,
+      updateMethod: 'NewVersion',
+    });
+    this.deleteRunbook = new CfnDocument(this, 'DeleteRunbook', {
+      name: DELETE_RUNBOOK_NAME,
+      documentType: 'Automation',
+      documentFormat: 'JSON',
+      content: deleteBook.content,
+      updateMethod: 'NewVersion',
+    });
+
+    // --- The conformance pack: the rule and its remediation ------------------------------
+    const pack = loadCheckedConformancePack();
+    this.conformancePack = new CfnConformancePack(this, 'ConformancePack', {
+      conformancePackName: CONFORMANCE_PACK_NAME,
+      templateBody: pack.body,
+      conformancePackInputParameters: packInputParameters(pack.template, {
+        RuleFunctionArn: this.ruleFunction.functionArn,
+        ConfigRuleName: CONFIG_RULE_NAME,
+        MaxAccessKeyAge: String(settings.maxAccessKeyAge),
+        ExemptionTag: settings.exemptionTag,
+        MaximumExecutionFrequency: settings.maximumExecutionFrequency,
+        RemediationDocumentName: DEACTIVATE_RUNBOOK_NAME,
+        AutomationAssumeRole: this.automationRole.roleArn,
+        RemediationFunction: REMEDIATION_FUNCTION_NAME,
+        AutomaticRemediation: String(settings.automaticRemediation),
+        RemediationDryRun: String(settings.remediationDryRun),
+        MaximumAutomaticAttempts: String(settings.maximumAutomaticAttempts),
+        RetryAttemptSeconds: String(settings.retryAttemptSeconds),
+        ConcurrentExecutionRatePercentage: String(settings.concurrentExecutionRatePercentage),
+        ErrorPercentage: String(settings.errorPercentage),
+      }),
+    });
+    // Config checks that it may invoke the rule function, and the remediation names the runbook.
+    this.conformancePack.node.addDependency(configInvoke);
+    this.conformancePack.node.addDependency(this.deactivateRunbook);
+    this.conformancePack.node.addDependency(defaultPolicyOf(this.automationRole));
+
+    // --- The daily delete run --------------------------------------------------------------
+    const schedulerRole = new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }),
+      description: 'keyage daily schedule: starts the delete runbook as the Automation role',
+    });
+    schedulerRole.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['ssm:StartAutomationExecution'],
+        resources: [`arn:${Aws.PARTITION}:ssm:${Aws.REGION}:${Aws.ACCOUNT_ID}:automation-definition/${DELETE_RUNBOOK_NAME}:*`],
+      }),
+    );
+    schedulerRole.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['iam:PassRole'],
+        resources: [this.automationRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } },
+      }),
+    );
+    this.deletionSchedule = new CfnSchedule(this, 'DeletionSchedule', {
+      description: `keyage: ${settings.automaticDeletion ? '' : 'DRY RUN of '}runbook 2 for every user (grace period ${settings.graceDays} days)`,
+      scheduleExpression: settings.deletionSchedule,
+      scheduleExpressionTimezone: settings.scheduleTimezone,
+      flexibleTimeWindow: { mode: 'FLEXIBLE', maximumWindowInMinutes: 30 },
+      state: 'ENABLED',
+      target: {
+        arn: `arn:${Aws.PARTITION}:scheduler:::aws-sdk:ssm:startAutomationExecution`,
+        roleArn: schedulerRole.roleArn,
+        input: stack.toJsonString({ DocumentName: DELETE_RUNBOOK_NAME, Parameters: deleteParameters }),
+        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+      },
+    });
+    this.deletionSchedule.node.addDependency(this.deleteRunbook);
+    this.deletionSchedule.node.addDependency(defaultPolicyOf(schedulerRole));
+
+    // --- Notifications ---------------------------------------------------------------------
+    const key = new Key(this, 'NotificationKey', {
+      description: 'keyage: encrypts the notification topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    // EventBridge publishes to the encrypted topic: it needs the key (not the AWS managed one).
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new Topic(this, 'NotificationTopic', { displayName: 'keyage', masterKey: key, enforceSSL: true });
+    if (settings.notificationEmail) this.topic.addSubscription(new EmailSubscription(settings.notificationEmail));
+    new Rule(this, 'ComplianceChangeRule', {
+      description: 'keyage: the access-key-age rule changed the compliance of a user',
+      eventPattern: {
+        source: ['aws.config'],
+        detailType: ['Config Rules Compliance Change'],
+        // Config names a pack's rule "<ConfigRuleName>-conformance-pack-<id>".
+        detail: { configRuleName: Match.prefix(CONFIG_RULE_NAME) },
+      },
+      targets: [new SnsTopic(this.topic)],
+    });
+    new Rule(this, 'RunbookResultRule', {
+      description: 'keyage: a keyage runbook finished (deactivation or deletion, real or dry run)',
+      eventPattern: {
+        source: ['aws.ssm'],
+        detailType: ['EC2 Automation Execution Status-change Notification'],
+        detail: { Definition: [DEACTIVATE_RUNBOOK_NAME, DELETE_RUNBOOK_NAME], Status: [...AUTOMATION_END_STATUSES] },
+      },
+      targets: [new SnsTopic(this.topic)],
+    });
+
+    new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn, description: 'SNS topic of keyage notifications' });
+    new CfnOutput(this, 'AutomationRoleArn', { value: this.automationRole.roleArn, description: 'AutomationAssumeRole of the keyage runbooks' });
+
+    this.acknowledgeNagFindings({ rule: ruleRole, remediation: remediationRole, automation: this.automationRole, scheduler: schedulerRole });
+  }
+
+  private nodeFunction(
+    id: string,
+    options: { functionName: string; entry: string; description: string; role: Role; logGroup: LogGroup; timeout: Duration },
+  ): NodejsFunction {
+    return new NodejsFunction(this, id, {
+      ...options,
+      handler: 'handler',
+      runtime: LAMBDA_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: 512,
+      environment: { LOG_LEVEL: this.settings.logLevel },
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: LOCK_FILE,
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.CJS,
+        target: 'node22',
+        minify: true,
+        // The runtime ships AWS SDK v3: the bundle stays small (fast cold starts) and the
+        // clients are the ones AWS patches. The code uses only long-stable IAM and Config calls.
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+  }
+
+  /** Each AwsSolutions finding keyage accepts, with the reason. */
+  private acknowledgeNagFindings(roles: { rule: Role; remediation: Role; automation: Role; scheduler: Role }): void {
+    const users = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*]';
+    const any = 'AwsSolutions-IAM5[Resource::*]';
+    const runtime = 'Node.js 22 is the runtime keyage is built and tested with (LAMBDA_RUNTIME), and a supported Lambda runtime; move to a newer one together with the test toolchain.';
+    const findings: Array<[Construct, string, string]> = [
+      [roles.rule, users, 'The rule reads the access keys and tags of every IAM user of the account: IAM has no narrower resource for "any user".'],
+      [roles.rule, any, 'iam:ListUsers, iam:GetAccountAuthorizationDetails, the credential report calls, config:PutEvaluations and config:GetResourceConfigHistory have no resource type in IAM: "*" is the only resource they accept.'],
+      [
+        roles.rule,
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:config:<AWS::Region>:<AWS::AccountId>:config-rule/*]',
+        'config:GetComplianceDetailsByConfigRule on the pack rule, whose ID Config generates when the pack is created; scoped to this account and Region.',
+      ],
+      [roles.remediation, users, 'The remediation acts on whichever IAM user Config or the schedule names: IAM has no narrower resource for "any user". The code re-reads live state and never deletes an active key.'],
+      [roles.remediation, any, 'iam:ListUsers, iam:GetAccountAuthorizationDetails and config:ListDiscoveredResources have no resource type in IAM: "*" is the only resource they accept.'],
+      [roles.automation, users, 'The runbook reads back the keys of the user it remediated, which can be any IAM user of the account.'],
+      [
+        roles.scheduler,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:automation-definition/${DELETE_RUNBOOK_NAME}:*]`,
+        'Only the delete runbook, in any of its versions (each update of the document creates a new version).',
+      ],
+      [this.ruleFunction, 'AwsSolutions-L1', runtime],
+      [this.remediationFunction, 'AwsSolutions-L1', runtime],
+    ];
+    for (const [construct, id, reason] of findings) Validations.of(construct).acknowledge({ id, reason });
+  }
+}
+
+/** The inline policy a role's grants go into: what must exist before the role is used. */
+function defaultPolicyOf(role: Role): Construct {
+  const policy = role.node.tryFindChild('DefaultPolicy');
+  if (!policy) throw new Error(`keyage: ${role.node.path} has no policy`);
+  return policy;
+}
+
+function logWriteStatement(logGroup: LogGroup): PolicyStatement {
+  return new PolicyStatement({ effect: Effect.ALLOW, actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] });
+}
