@@ -23,7 +23,7 @@ import { AwsAccessDeniedError, AwsCallError, KeyageError, messageOf, InvalidPara
 import { createLogger, type Logger } from '../lib/log';
 import type { IamReader } from '../rules/access-key-age/iam';
 import { parseExemptionTag, parseMaxAccessKeyAge } from '../rules/access-key-age/parameters';
-import { parseGracePeriodDays } from '../remediation/parameters';
+import { parseGracePeriodDays, parseUserTarget } from '../remediation/parameters';
 import { DEFAULT_GRACE_PERIOD_DAYS } from '../remediation/plan';
 import { auditCredentialReport } from './audit-credential-report';
 import { auditAccount } from './audit-live';
@@ -33,7 +33,9 @@ import { formatAuditCsv } from './format-csv';
 import { formatAuditJson } from './format-json';
 import { formatAuditTable } from './format-table';
 import { readInputFile, readProcessStdin, withFileName } from './input';
-import { AUDIT_FORMATS, type AuditFormat, parseNow, parseRegion } from './options';
+import { formatRemediationJson, formatRemediationTable } from './format-remediation';
+import { AUDIT_FORMATS, type AuditFormat, parseNow, parseRegion, REMEDIATE_FORMATS, type RemediateFormat } from './options';
+import { leavesNonCompliantKeys, RemediateFailedError, type RemediateRequest, type RemediateResult, remediateUser } from './remediate';
 import { createProgress } from './progress';
 
 /** Exit statuses. */
@@ -75,6 +77,13 @@ interface SharedOptions {
 interface AuditOptions extends SharedOptions {
   credentialReport?: string;
   format: AuditFormat;
+}
+
+interface RemediateOptions extends SharedOptions {
+  user: string;
+  apply?: boolean;
+  delete?: boolean;
+  format: RemediateFormat;
 }
 
 /**
@@ -133,6 +142,7 @@ Examples:
 
   const audit = program
     .command('audit')
+    .summary('report every IAM user\'s keys, verdicts and planned actions (offline or live, read-only)')
     .description(
       'Report every IAM user\'s access keys: age, last use, verdict and the action the remediation would take. ' +
         'With --credential-report, offline from the file "aws iam get-credential-report" gives; without it, live with read-only IAM calls.',
@@ -150,6 +160,31 @@ iam:ListAccessKeys and iam:GetAccessKeyLastUsed; they change nothing.`,
     setStatus(await runAudit(opts, io));
   });
 
+  const remediate = program
+    .command('remediate')
+    .summary('plan (dry run, the default) or apply the runbooks\' remediation for one user')
+    .description(
+      'Run the remediation the runbooks run, for one IAM user, against the live account: stage 1 deactivates active keys older than --max-age ' +
+        '(recording each as the user tag keyage:deactivated:<AccessKeyId> = --now); with --delete, stage 2 deletes keys keyage deactivated ' +
+        'at least --grace-days ago that show no use since. DRY RUN unless --apply: the exact plan is printed and nothing changes.',
+    )
+    .requiredOption('--user <name>', 'the IAM user name (or user ID, AIDA…)')
+    .option('--apply', 'make the changes (default: dry run, change nothing)')
+    .option('--delete', 'include stage 2: delete keys keyage deactivated once the grace period has passed')
+    .addOption(new Option('--format <format>', 'output format').choices(REMEDIATE_FORMATS).default('table'));
+  addSharedOptions(remediate);
+  remediate.addHelpText(
+    'after',
+    `
+A dry run needs iam:GetUser, iam:ListAccessKeys, iam:GetAccessKeyLastUsed and iam:ListUserTags;
+--apply adds iam:TagUser and iam:UpdateAccessKey, and with --delete iam:DeleteAccessKey and iam:UntagUser.
+Exit status: 0 nothing left to deactivate, 1 a stale key stays active (always so in a dry run that
+plans a deactivation), 2 usage error or no such user, 3 an AWS call was refused or failed.`,
+  );
+  remediate.action(async (opts: RemediateOptions) => {
+    setStatus(await runRemediate(opts, io));
+  });
+
   return program;
 }
 
@@ -161,7 +196,7 @@ function addSharedOptions(cmd: Command): void {
     .option('--now <time>', 'the clock for every decision and record, ISO 8601 (e.g. 2026-11-25T12:00:00Z); default: the current time')
     .option('--region <region>', 'AWS region for the SDK and for findings (default: AWS_REGION, else us-east-1)')
     .option('--profile <name>', 'named profile from the shared AWS config files (default: the default credential chain)')
-    .option('--verbose', 'log every AWS call decision as JSON lines on standard error');
+    .option('--verbose', 'log each action and AWS retry as JSON lines on standard error');
 }
 
 interface Shared {
@@ -230,6 +265,38 @@ async function runAudit(opts: AuditOptions, io: CliIo): Promise<number> {
   }
   io.stdout(render(report, opts.format));
   return hasFindings(report) ? EXIT.findings : EXIT.ok;
+}
+
+async function runRemediate(opts: RemediateOptions, io: CliIo): Promise<number> {
+  const shared = parseShared(opts, io);
+  const target = parseUserTarget(opts.user, '--user');
+  if ('allUsers' in target) {
+    throw new InvalidParameterError('--user', opts.user, 'one IAM user name or user ID (AIDA…); keyage remediate acts on one user at a time');
+  }
+  const reader = iamReader(shared, io);
+  const request: RemediateRequest = {
+    target,
+    apply: opts.apply === true,
+    deleteStage: opts.delete === true,
+    now: shared.now,
+    maxAccessKeyAgeDays: shared.maxAccessKeyAgeDays,
+    graceDays: shared.graceDays,
+    ...(shared.exemptionTag ? { exemptionTag: shared.exemptionTag } : {}),
+  };
+  const print = (result: RemediateResult) => io.stdout(opts.format === 'json' ? formatRemediationJson(result) : formatRemediationTable(result));
+  let result: RemediateResult;
+  try {
+    result = await remediateUser(reader, request);
+  } catch (err) {
+    if (err instanceof RemediateFailedError) {
+      print(err.result);
+      io.stderr(`keyage: ${err.message}\n`);
+      return EXIT.failure;
+    }
+    throw err;
+  }
+  print(result);
+  return leavesNonCompliantKeys(result) ? EXIT.findings : EXIT.ok;
 }
 
 function render(report: AuditReport, format: AuditFormat): string {

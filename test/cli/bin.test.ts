@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { AuditReport } from '../../cli/audit-report';
 import { DAY_MS } from '../../rules/access-key-age/policy';
 import { createUserWithKeys, describeWithMoto, newMotoAccount } from '../harness/moto';
@@ -32,7 +33,7 @@ beforeAll(() => {
 
 describe('the keyage bin', () => {
   it('--help works for the program and every command', () => {
-    for (const args of [['--help'], ['audit', '--help'], ['help', 'audit']]) {
+    for (const args of [['--help'], ['audit', '--help'], ['remediate', '--help'], ['help', 'audit'], ['help', 'remediate']]) {
       const run = keyage(args);
       expect({ args, code: run.code }).toEqual({ args, code: 0 });
       expect(run.stdout).toContain('Usage: keyage');
@@ -96,6 +97,23 @@ describeWithMoto('the keyage bin against moto_server', () => {
       const report = JSON.parse(run.stdout) as AuditReport;
       expect(report.accountId).toBe(account.accountId);
       expect(report.users.map((u) => [u.userName, u.compliance, u.keys[0]?.accessKeyId])).toEqual([['bob', 'NON_COMPLIANT', bob.accessKeyIds[0]]]);
+    } finally {
+      account.iam.destroy();
+      account.config.destroy();
+    }
+  });
+
+  it('remediate reaches the account the same way; a dry run leaves the key Active', async () => {
+    const account = await newMotoAccount();
+    try {
+      const bob = await createUserWithKeys(account.iam, 'bob', 1);
+      const run = keyage(['remediate', '--user', 'bob', '--now', new Date(Date.now() + 92 * DAY_MS).toISOString()], cleanEnv(account.env()));
+      expect(run.stderr).not.toContain('keyage:');
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain('DRY RUN: nothing was changed.');
+      expect(run.stdout).toContain(`would deactivate 1 key (${bob.accessKeyIds[0]})`);
+      const keys = await account.iam.send(new ListAccessKeysCommand({ UserName: 'bob' }));
+      expect(keys.AccessKeyMetadata?.map((k) => k.Status)).toEqual(['Active']);
     } finally {
       account.iam.destroy();
       account.config.destroy();

@@ -1,0 +1,135 @@
+/**
+ * `keyage remediate --user NAME`: the runbooks' own remediation (`remediation/core.ts`, the
+ * module the remediation Lambda runs) against the live account, for one user.
+ *
+ *   - DRY RUN unless `--apply`: the plan is read from live IAM and printed; nothing changes.
+ *   - Stage 1 (runbook 1) deactivates the user's active keys older than `--max-age`, writing the
+ *     record `keyage:deactivated:<AccessKeyId>` = `--now` first.
+ *   - Stage 2 (runbook 2), only with `--delete`, deletes keys keyage deactivated at least
+ *     `--grace-days` ago that show no use since, and clears records that no longer apply.
+ *
+ * `--now` is the clock for every decision and every record written, so a whole key life can be
+ * replayed: deactivate at one `--now`, delete at a later one.
+ */
+import { KeyageError, messageOf } from '../lib/errors';
+import {
+  type DeactivationReport,
+  deactivateStaleKeys,
+  type DeletionReport,
+  deleteDeactivatedKeys,
+  type RemediationAction,
+  type RemediationContext,
+  RemediationFailedError,
+} from '../remediation/core';
+import { formatExemptionTag, type ExemptionTag } from '../rules/access-key-age/parameters';
+
+/** The version of the `keyage remediate --format json` schema. */
+export const REMEDIATE_SCHEMA_VERSION = 1;
+
+/** Who to remediate: a user name, or a user ID (AIDA…). */
+export type RemediateTarget = { readonly userName: string } | { readonly userId: string };
+
+export interface RemediateRequest {
+  readonly target: RemediateTarget;
+  readonly apply: boolean;
+  /** Run stage 2 (delete) after stage 1. */
+  readonly deleteStage: boolean;
+  readonly now: Date;
+  readonly maxAccessKeyAgeDays: number;
+  readonly graceDays: number;
+  readonly exemptionTag?: ExemptionTag;
+}
+
+/** What `keyage remediate` did or would do: the JSON output. */
+export interface RemediateResult {
+  readonly schemaVersion: typeof REMEDIATE_SCHEMA_VERSION;
+  readonly command: 'remediate';
+  readonly dryRun: boolean;
+  readonly now: string;
+  readonly parameters: {
+    readonly maxAccessKeyAgeDays: number;
+    readonly exemptionTag: string | null;
+    readonly graceDays: number;
+    readonly deleteStage: boolean;
+  };
+  /** Stage 1, runbook 1's report. */
+  readonly deactivation: DeactivationReport | null;
+  /** Stage 2, runbook 2's report; `null` without `--delete`. */
+  readonly deletion: DeletionReport | null;
+}
+
+/**
+ * A stage failed part-way (a planned change was refused, or stage 2 could not run after stage 1
+ * changed IAM). `result` holds what was done, so the CLI can still print it.
+ */
+export class RemediateFailedError extends KeyageError {
+  constructor(
+    public readonly result: RemediateResult,
+    message: string,
+    options: { cause: unknown },
+  ) {
+    super('RemediationFailed', message, options);
+  }
+}
+
+/**
+ * Run stage 1 and, if asked, stage 2 for one user.
+ * @throws NoSuchUserError when the user does not exist (before anything is changed).
+ * @throws RemediateFailedError when a stage failed after IAM may have been changed; it carries the result so far.
+ */
+export async function remediateUser(ctx: RemediationContext, request: RemediateRequest): Promise<RemediateResult> {
+  const common = {
+    ...request.target,
+    dryRun: !request.apply,
+    now: request.now,
+    ...(request.exemptionTag ? { exemptionTag: request.exemptionTag } : {}),
+  };
+  let deactivation: DeactivationReport;
+  try {
+    deactivation = await deactivateStaleKeys(ctx, { ...common, maxAccessKeyAgeDays: request.maxAccessKeyAgeDays });
+  } catch (err) {
+    if (err instanceof RemediationFailedError) {
+      throw new RemediateFailedError(resultOf(request, err.report as DeactivationReport, null), `stage 1 (deactivate): ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+  if (!request.deleteStage) return resultOf(request, deactivation, null);
+  try {
+    const deletion = await deleteDeactivatedKeys(ctx, { ...common, graceDays: request.graceDays });
+    return resultOf(request, deactivation, deletion);
+  } catch (err) {
+    const partial = err instanceof RemediationFailedError ? (err.report as DeletionReport) : null;
+    throw new RemediateFailedError(resultOf(request, deactivation, partial), `stage 2 (delete): ${messageOf(err)}`, { cause: err });
+  }
+}
+
+/** The JSON result, from the stage reports (also used when a stage failed part-way). */
+export function resultOf(request: RemediateRequest, deactivation: DeactivationReport | null, deletion: DeletionReport | null): RemediateResult {
+  return {
+    schemaVersion: REMEDIATE_SCHEMA_VERSION,
+    command: 'remediate',
+    dryRun: !request.apply,
+    now: request.now.toISOString(),
+    parameters: {
+      maxAccessKeyAgeDays: request.maxAccessKeyAgeDays,
+      exemptionTag: request.exemptionTag ? formatExemptionTag(request.exemptionTag) : null,
+      graceDays: request.graceDays,
+      deleteStage: request.deleteStage,
+    },
+    deactivation,
+    deletion,
+  };
+}
+
+/** Every action of both stages. */
+export function allActions(result: RemediateResult): RemediationAction[] {
+  return [...(result.deactivation?.actions ?? []), ...(result.deletion?.actions ?? [])];
+}
+
+/**
+ * True when the user is left out of compliance: a stale key the plan would deactivate was not
+ * deactivated (always so in a dry run). The CLI then exits 1.
+ */
+export function leavesNonCompliantKeys(result: RemediateResult): boolean {
+  return (result.deactivation?.actions ?? []).some((a) => a.action === 'deactivate' && !a.applied);
+}

@@ -1,0 +1,130 @@
+/**
+ * `keyage remediate` against moto_server: a dry run changes nothing, `--apply` does exactly what
+ * the dry run printed, and `--now` replays a whole key life (deactivate at day 91, keep through
+ * the grace period, delete after it). moto cannot backdate keys, so `--now` moves forward.
+ */
+import { ListAccessKeysCommand, ListUserTagsCommand } from '@aws-sdk/client-iam';
+import type { RemediateResult } from '../../cli/remediate';
+import { DAY_MS } from '../../rules/access-key-age/policy';
+import { createUserWithKeys, describeWithMoto, type MotoAccount, newMotoAccount } from '../harness/moto';
+import { recordCommands, type RecordedCommand } from '../harness/record';
+import { runCli } from './run-cli';
+
+const WRITES = ['TagUserCommand', 'UntagUserCommand', 'UpdateAccessKeyCommand', 'DeleteAccessKeyCommand', 'CreateAccessKeyCommand'];
+
+describeWithMoto('keyage remediate against moto_server', () => {
+  let account: MotoAccount;
+  let bob: { userId: string; accessKeyIds: string[] };
+  let calls: RecordedCommand[];
+  let start: number;
+  const dayIso = (d: number) => new Date(start + d * DAY_MS).toISOString();
+
+  const remediate = async (...args: string[]) => {
+    const run = await runCli(['remediate', '--format', 'json', ...args], { iam: account.iam, sleep: async () => undefined });
+    return { ...run, result: run.stdout ? (JSON.parse(run.stdout) as RemediateResult) : undefined };
+  };
+  const keyStates = async (user: string) =>
+    Object.fromEntries(((await account.iam.send(new ListAccessKeysCommand({ UserName: user }))).AccessKeyMetadata ?? []).map((k) => [k.AccessKeyId, k.Status]));
+  const tags = async (user: string) => Object.fromEntries(((await account.iam.send(new ListUserTagsCommand({ UserName: user }))).Tags ?? []).map((t) => [t.Key, t.Value]));
+
+  beforeEach(async () => {
+    account = await newMotoAccount();
+    bob = await createUserWithKeys(account.iam, 'bob', 2);
+    await createUserWithKeys(account.iam, 'svc', 1, [{ Key: 'keyage-exempt', Value: 'true' }]);
+    start = Date.now() + 1000; // day N is N whole days after the keys were created, whatever moto's clock precision
+    calls = recordCommands(account.iam);
+  });
+
+  afterEach(() => {
+    account.iam.destroy();
+    account.config.destroy();
+  });
+
+  it('a dry run (the default) prints the plan, sends no write call and changes nothing; exit 1', async () => {
+    const run = await remediate('--user', 'bob', '--now', dayIso(91), '--delete');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(1);
+    expect(run.result?.dryRun).toBe(true);
+    expect(run.result?.deactivation?.actions.map((a) => [a.accessKeyId, a.action, a.applied])).toEqual(bob.accessKeyIds.map((id) => [id, 'deactivate', false]));
+    expect(run.result?.deletion?.actions.map((a) => a.action)).toEqual(['keep', 'keep']);
+    expect(calls.map((c) => c.commandName).filter((n) => WRITES.includes(n))).toEqual([]);
+    expect(await keyStates('bob')).toEqual(Object.fromEntries(bob.accessKeyIds.map((id) => [id, 'Active'])));
+    expect(await tags('bob')).toEqual({});
+  });
+
+  it('--apply does exactly what the dry run printed, records the deactivation at --now, and exits 0', async () => {
+    const now = dayIso(91);
+    const dry = await remediate('--user', 'bob', '--now', now);
+    const planned = dry.result?.deactivation?.actions.filter((a) => a.action !== 'keep').map((a) => [a.accessKeyId, a.action]);
+    const applied = await remediate('--user', 'bob', '--now', now, '--apply');
+    expect(applied.code).toBe(0);
+    expect(applied.result?.dryRun).toBe(false);
+    expect(applied.result?.deactivation?.actions.filter((a) => a.applied).map((a) => [a.accessKeyId, a.action])).toEqual(planned);
+    expect(applied.result?.deactivation?.actions.map(({ applied: _applied, deactivatedAt: _at, ...rest }) => rest)).toEqual(
+      dry.result?.deactivation?.actions.map(({ applied: _applied, deactivatedAt: _at, ...rest }) => rest),
+    );
+    expect(await keyStates('bob')).toEqual(Object.fromEntries(bob.accessKeyIds.map((id) => [id, 'Inactive'])));
+    expect(await tags('bob')).toEqual(Object.fromEntries(bob.accessKeyIds.map((id) => [`keyage:deactivated:${id}`, now])));
+    expect(calls.filter((c) => c.commandName === 'UpdateAccessKeyCommand').map((c) => c.input)).toEqual(
+      bob.accessKeyIds.map((id) => ({ UserName: 'bob', AccessKeyId: id, Status: 'Inactive' })),
+    );
+  });
+
+  it('replays a key life with --now: deactivated on day 91, kept through the grace period, deleted after it', async () => {
+    expect((await remediate('--user', 'bob', '--now', dayIso(91), '--apply')).code).toBe(0);
+
+    const during = await remediate('--user', 'bob', '--now', dayIso(91 + 13), '--delete', '--apply');
+    expect(during.result?.deletion?.actions.map((a) => [a.action, a.applied])).toEqual([
+      ['keep', false],
+      ['keep', false],
+    ]);
+    expect(during.result?.deletion?.actions[0]?.reason).toContain('grace period of 14 days ends on');
+    expect(Object.keys(await keyStates('bob'))).toHaveLength(2);
+
+    const dry = await remediate('--user', 'bob', '--now', dayIso(91 + 14), '--delete');
+    expect(dry.result?.deletion?.actions.map((a) => [a.accessKeyId, a.action, a.applied])).toEqual(bob.accessKeyIds.map((id) => [id, 'delete', false]));
+    expect(Object.keys(await keyStates('bob'))).toHaveLength(2);
+
+    const after = await remediate('--user', 'bob', '--now', dayIso(91 + 14), '--delete', '--apply');
+    expect(after.code).toBe(0);
+    expect(after.result?.deletion?.actions.map((a) => [a.accessKeyId, a.action, a.applied])).toEqual(bob.accessKeyIds.map((id) => [id, 'delete', true]));
+    expect(await keyStates('bob')).toEqual({});
+    expect(await tags('bob')).toEqual({});
+  });
+
+  it('--grace-days sets the grace period of the delete stage', async () => {
+    await remediate('--user', 'bob', '--now', dayIso(91), '--apply');
+    const run = await remediate('--user', 'bob', '--now', dayIso(91 + 3), '--delete', '--grace-days', '3');
+    expect(run.result?.parameters.graceDays).toBe(3);
+    expect(run.result?.deletion?.actions.map((a) => a.action)).toEqual(['delete', 'delete']);
+  });
+
+  it('keys younger than the limit are kept: exit 0, nothing changed even with --apply', async () => {
+    const run = await remediate('--user', 'bob', '--now', dayIso(90), '--apply');
+    expect(run.code).toBe(0);
+    expect(run.result?.deactivation?.actions.map((a) => a.action)).toEqual(['keep', 'keep']);
+    expect(calls.map((c) => c.commandName).filter((n) => WRITES.includes(n))).toEqual([]);
+  });
+
+  it('an exempt user is left alone with --exemption-tag, even with --apply', async () => {
+    const run = await remediate('--user', 'svc', '--now', dayIso(400), '--apply', '--exemption-tag', 'keyage-exempt=true');
+    expect(run.code).toBe(0);
+    expect(run.result?.deactivation?.exempt).toBe(true);
+    expect(run.result?.deactivation?.actions.map((a) => a.action)).toEqual(['keep']);
+    expect(Object.values(await keyStates('svc'))).toEqual(['Active']);
+  });
+
+  it('an unknown user: exit 2 with a clear message, nothing on standard output', async () => {
+    const run = await remediate('--user', 'nobody', '--apply');
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe('keyage: IAM user nobody does not exist in this account.\n');
+  });
+
+  it('the table of a dry run shows every key, what is planned and the summary line', async () => {
+    const run = await runCli(['remediate', '--user', 'bob', '--now', dayIso(91)], { iam: account.iam });
+    expect(run.stdout).toContain('DRY RUN: nothing was changed. Run again with --apply');
+    for (const id of bob.accessKeyIds) expect(run.stdout).toMatch(new RegExp(`^deactivate\\s+\\d\\s+${id}\\s+Active\\s+91d\\s+never\\s+-\\s+deactivate\\s+planned\\s`, 'm'));
+    expect(run.stdout).toContain('Stage 1 (deactivate): DRY RUN, nothing changed: user bob: would deactivate 2 keys');
+  });
+});
