@@ -6,7 +6,7 @@
  */
 import { type ConfigServiceClient, type Evaluation as SdkEvaluation, PutEvaluationsCommand } from '@aws-sdk/client-config-service';
 import type { AwsCaller } from '../../lib/aws-call';
-import { EvaluationDeliveryError } from '../../lib/errors';
+import { AwsAccessDeniedError, EvaluationDeliveryError, messageOf } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import { shortenAnnotation } from './policy';
 
@@ -54,15 +54,25 @@ export async function putEvaluations(
   let calls = 0;
   let delivered = 0;
   const refused: SdkEvaluation[] = [];
+  let firstFailure: unknown;
 
   for (let start = 0; start < evaluations.length; start += MAX_EVALUATIONS_PER_CALL) {
     let pending = evaluations.slice(start, start + MAX_EVALUATIONS_PER_CALL).map(toSdk);
     for (let round = 0; pending.length > 0; round++) {
       const batch = pending;
       calls++;
-      const out = await caller.call('config:PutEvaluations', () =>
-        config.send(new PutEvaluationsCommand({ Evaluations: batch, ResultToken: resultToken, ...(testMode ? { TestMode: true } : {}) })),
-      );
+      let out;
+      try {
+        out = await caller.call('config:PutEvaluations', () =>
+          config.send(new PutEvaluationsCommand({ Evaluations: batch, ResultToken: resultToken, ...(testMode ? { TestMode: true } : {}) })),
+        );
+      } catch (err) {
+        // Denied once is denied for every batch; any other failure loses this batch only.
+        if (err instanceof AwsAccessDeniedError) throw err;
+        firstFailure ??= err;
+        options.log.error('PutEvaluations failed past the retry budget; sending the other batches', { count: batch.length, error: messageOf(err) });
+        break;
+      }
       const failed = out.FailedEvaluations ?? [];
       delivered += batch.length - failed.length;
       if (failed.length === 0) break;
@@ -77,6 +87,7 @@ export async function putEvaluations(
       await sleep(Math.min(5000, 250 * 2 ** round));
     }
   }
+  if (firstFailure !== undefined) throw firstFailure;
   if (refused.length > 0) {
     throw new EvaluationDeliveryError(refused.map((r) => ({ resourceId: r.ComplianceResourceId ?? '?', complianceType: r.ComplianceType ?? '?' })));
   }
