@@ -60,7 +60,9 @@ export class KeyageAssetBucket extends Construct {
 
 /** Props of {@link KeyageAssetBucketStack}. */
 export interface KeyageAssetBucketStackProps extends StackProps {
+  /** The bucket name prefix; the bucket is `<prefix>-<region>`. */
   readonly prefix: string;
+  /** The organization whose accounts may read the code (aws:PrincipalOrgID). */
   readonly organizationId: string;
   /** The Region of the stack and its bucket. */
   readonly region: string;
@@ -68,6 +70,7 @@ export interface KeyageAssetBucketStackProps extends StackProps {
 
 /** The asset bucket of a target Region other than the organization stack's own. */
 export class KeyageAssetBucketStack extends Stack {
+  /** The asset bucket of the stack's Region. */
   public readonly assetBucket: KeyageAssetBucket;
 
   constructor(scope: Construct, id: string, props: KeyageAssetBucketStackProps) {

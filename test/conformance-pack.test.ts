@@ -3,7 +3,9 @@
  * rule's parameters and runbook 1's parameters, resolved the way CloudFormation would, and
  * through cfn-lint.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_MAX_ACCESS_KEY_AGE_DAYS, RULE_PARAMETER_NAMES, parseRuleParameters } from '../rules/access-key-age/parameters';
 import { EXECUTION_FREQUENCIES } from '../stacks/config';
@@ -206,6 +208,15 @@ describe('conformance-pack.yaml', () => {
   });
 
   describe('cfn-lint', () => {
+    itWithCfnLint('reports a pack with a misspelt rule property (the lint is live)', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'keyage-pack-lint-'));
+      const file = join(dir, 'broken-pack.yaml');
+      writeFileSync(file, body.replace('ComplianceResourceTypes:', 'ComplianceResourceType:'));
+      const result = cfnLint([file]);
+      expect(result.exitCode).toBe(2);
+      expect(result.output).toMatch(/E3002.*ComplianceResourceType/);
+    });
+
     itWithCfnLint('finds nothing in conformance-pack.yaml', () => {
       const result = cfnLint([CONFORMANCE_PACK_FILE]);
       expect(result.output).toBe('');
