@@ -109,6 +109,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
 /** The entry point of the `keyage` bin: real process streams, exit status set on the process. */
 export async function run(): Promise<void> {
+  // `keyage audit | head`: the reader went away; stop quietly instead of failing on EPIPE
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
   const code = await main(process.argv.slice(2), {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
@@ -176,8 +181,9 @@ iam:ListAccessKeys and iam:GetAccessKeyLastUsed; they change nothing.`,
   remediate.addHelpText(
     'after',
     `
-A dry run needs iam:GetUser, iam:ListAccessKeys, iam:GetAccessKeyLastUsed and iam:ListUserTags;
---apply adds iam:TagUser and iam:UpdateAccessKey, and with --delete iam:DeleteAccessKey and iam:UntagUser.
+A dry run needs iam:GetUser, iam:ListAccessKeys, iam:GetAccessKeyLastUsed and iam:ListUserTags
+(and iam:ListUsers for a user ID); --apply adds iam:TagUser and iam:UpdateAccessKey, and with
+--delete iam:DeleteAccessKey and iam:UntagUser.
 Exit status: 0 nothing left to deactivate, 1 a stale key stays active (always so in a dry run that
 plans a deactivation), 2 usage error or no such user, 3 an AWS call was refused or failed.`,
   );

@@ -23,6 +23,12 @@ import {
 } from '../remediation/core';
 import { formatExemptionTag, type ExemptionTag } from '../rules/access-key-age/parameters';
 
+/** IAM actions of a dry run (reads only). `iam:ListUsers` only when the user is named by ID. */
+export const REMEDIATE_READ_ACTIONS = ['iam:GetUser', 'iam:ListUsers', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed', 'iam:ListUserTags'] as const;
+
+/** IAM actions `--apply` adds: stage 1 (TagUser, UpdateAccessKey), stage 2 (DeleteAccessKey, UntagUser). */
+export const REMEDIATE_WRITE_ACTIONS = ['iam:TagUser', 'iam:UpdateAccessKey', 'iam:DeleteAccessKey', 'iam:UntagUser'] as const;
+
 /** The version of the `keyage remediate --format json` schema. */
 export const REMEDIATE_SCHEMA_VERSION = 1;
 

@@ -5,7 +5,7 @@
  * environment the SDK reads (AWS_ENDPOINT_URL, AWS_REGION, credentials).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListAccessKeysCommand } from '@aws-sdk/client-iam';
@@ -56,6 +56,22 @@ describe('the keyage bin', () => {
 
   it('exits 0 on an all-compliant report', () => {
     expect(keyage(['audit', '--credential-report', fixture('compliant.csv'), '--now', PINNED_NOW]).code).toBe(0);
+  });
+
+  it('stops quietly when the reader of its output goes away (keyage audit | head -1)', () => {
+    // far more output than a pipe buffers, so the writes after `head` exits do fail with EPIPE
+    const dir = mkdtempSync(join(tmpdir(), 'keyage-epipe-'));
+    try {
+      const [header, ...rows] = readFileSync(join(ROOT, EXAMPLE), 'utf8').trimEnd().split('\n');
+      const users = rows.filter((r) => !r.startsWith('<root_account>'));
+      const many = Array.from({ length: 300 }, (_, i) => users.map((r) => r.replace(/^([^,]+),([^,]*user\/(?:[^,]*\/)?)([^,/]+),/, `$1${i},$2$3${i},`))).flat();
+      writeFileSync(join(dir, 'big.csv'), `${[header, ...many].join('\n')}\n`);
+      const out = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" audit --credential-report "${join(dir, 'big.csv')}" --format json | head -c 1`], { cwd: ROOT, env: cleanEnv(), encoding: 'utf8' });
+      expect(out.stdout).toBe('{');
+      expect(out.stderr).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('says how to build it when the bundle is missing, exit 2', () => {

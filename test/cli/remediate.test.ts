@@ -16,7 +16,7 @@ import {
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { RemediateResult } from '../../cli/remediate';
+import { REMEDIATE_READ_ACTIONS, REMEDIATE_WRITE_ACTIONS, type RemediateResult } from '../../cli/remediate';
 import { DAY_MS } from '../../rules/access-key-age/policy';
 import { PINNED_NOW, runCli } from './run-cli';
 
@@ -54,8 +54,18 @@ function expectNoWrites(): void {
   expect(iamMock).toHaveReceivedCommandTimes(DeleteAccessKeyCommand, 0);
 }
 
+/** The IAM actions of the commands sent, as `iam:Operation`. */
+function actionsSent(): string[] {
+  return [...new Set(iamMock.calls().map((c) => `iam:${(c.args[0] as { constructor: { name: string } }).constructor.name.replace(/Command$/, '')}`))].sort();
+}
+
 beforeEach(() => {
   iamMock.reset();
+});
+
+afterEach(() => {
+  // whatever a test did, it used no action outside the documented permissions
+  for (const action of actionsSent()) expect([...REMEDIATE_READ_ACTIONS, ...REMEDIATE_WRITE_ACTIONS]).toContain(action);
 });
 
 describe('keyage remediate (mocked IAM)', () => {
@@ -64,6 +74,7 @@ describe('keyage remediate (mocked IAM)', () => {
     const run = await remediate('--user', 'bob', '--delete');
     expect(run.code).toBe(1);
     expectNoWrites();
+    for (const action of actionsSent()) expect(REMEDIATE_READ_ACTIONS).toContain(action);
     expect(iamMock).toHaveReceivedCommandWith(GetUserCommand, { UserName: 'bob' });
     expect(iamMock).toHaveReceivedCommandWith(ListAccessKeysCommand, { UserName: 'bob' });
     expect(iamMock).toHaveReceivedCommandWith(ListUserTagsCommand, { UserName: 'bob' });
