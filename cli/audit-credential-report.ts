@@ -16,6 +16,7 @@ import {
   summarize,
 } from './audit-report';
 
+/** How to audit a credential report. */
 export interface CredentialReportAuditOptions {
   /** The decision clock. */
   readonly now: Date;

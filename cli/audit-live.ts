@@ -12,7 +12,7 @@
  */
 import { GetAccessKeyLastUsedCommand } from '@aws-sdk/client-iam';
 import { isNoSuchEntity } from '../lib/aws-call';
-import { NoSuchUserError } from '../lib/errors';
+import { InvalidEventError, messageOf, NoSuchUserError } from '../lib/errors';
 import { type IamReader, listAllUsersWithTags, readUserKeys } from '../rules/access-key-age/iam';
 import { formatExemptionTag, isExempt } from '../rules/access-key-age/parameters';
 import type { AccessKey } from '../rules/access-key-age/policy';
@@ -34,6 +34,7 @@ import { mapWithConcurrency } from './pool';
 /** The IAM actions a live audit needs: all read-only. */
 export const LIVE_AUDIT_ACTIONS = ['iam:GetAccountAuthorizationDetails', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'] as const;
 
+/** How to audit the live account. */
 export interface LiveAuditOptions {
   /** The decision clock. */
   readonly now: Date;
@@ -79,7 +80,13 @@ export async function auditAccount(reader: IamReader, options: LiveAuditOptions)
     options.onProgress?.(++done, listed.length);
     return entry;
   });
-  const { accountId, partition } = accountOf(listed);
+  let account: ReturnType<typeof accountOf>;
+  try {
+    account = accountOf(listed);
+  } catch (err) {
+    throw new InvalidEventError('GetAccountAuthorizationDetails response', `has user ARNs keyage cannot read (${messageOf(err)})`);
+  }
+  const { accountId, partition } = account;
   return {
     schemaVersion: AUDIT_SCHEMA_VERSION,
     command: 'audit',

@@ -74,10 +74,12 @@ export interface RootAudit {
   readonly keys: readonly AuditKey[];
 }
 
+/** Where the audit's facts came from. */
 export type AuditSource =
   | { readonly kind: 'credential-report'; readonly file: string; readonly generatedAt: string | null }
   | { readonly kind: 'live'; readonly region: string; readonly profile: string | null };
 
+/** Counts over the report, for the summary line and CI dashboards. */
 export interface AuditSummary {
   readonly users: number;
   readonly compliantUsers: number;
@@ -97,6 +99,7 @@ export interface AuditSummary {
   readonly rootAccessKeys: number;
 }
 
+/** The parameters the audit decided with, as given. */
 export interface AuditParameters {
   readonly maxAccessKeyAgeDays: number;
   /** As given (`key` or `key=value`), or `null`. */
@@ -145,6 +148,7 @@ export interface UserInput {
   readonly plan?: ReadonlyMap<1 | 2, { readonly action: PlannedAction; readonly reason: string }>;
 }
 
+/** The rule's parameters, parsed (`--max-age`, `--exemption-tag`). */
 export interface DecisionParameters {
   readonly maxAccessKeyAgeDays: number;
   readonly exemptionTag?: ExemptionTag;

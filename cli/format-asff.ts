@@ -14,6 +14,7 @@
  */
 import type { AuditKey, AuditReport, AuditUser } from './audit-report';
 
+/** The ASFF schema version Security Hub expects. */
 export const ASFF_SCHEMA_VERSION = '2018-10-08';
 
 /** The finding type Security Hub gives CIS benchmark findings. */
@@ -49,7 +50,9 @@ export const IAM4_RELATED_REQUIREMENTS = [
   'NIST.800-53.r5 AC-6(2)',
 ] as const;
 
+/** The IAM User Guide's key rotation procedure (Security Hub's remediation link for IAM.3). */
 export const ROTATE_KEYS_URL = 'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html#Using_RotateAccessKey';
+/** The IAM User Guide's procedure to delete a root user access key. */
 export const DELETE_ROOT_KEY_URL = 'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user.html#id_root-user_manage_delete-key';
 
 const ROTATE_TEXT =
@@ -82,6 +85,7 @@ export interface AsffFinding {
   readonly Workflow: { readonly Status: 'NEW' };
 }
 
+/** A resource of a finding. */
 export interface AsffResource {
   readonly Type: 'AwsIamAccessKey' | 'AwsIamUser' | 'AwsAccount';
   readonly Id: string;

@@ -56,7 +56,9 @@ export class InvalidInputFileError extends KeyageError {
     const line = cause.line;
     const column = cause.column ?? csvParserColumn(cause.cause);
     const where = line !== undefined ? ` (line ${line}${column !== undefined ? `, column ${column}` : ''})` : '';
-    const detail = cause.message.replace(/^Invalid credential report( at line \d+(, column \d+)?)?: /, '').split(file).join('the file');
+    let detail = cause.message.replace(/^Invalid credential report( at line \d+(, column \d+)?)?: /, '');
+    if (detail.startsWith(`${file}: `)) detail = detail.slice(file.length + 2);
+    detail = detail.split(file).join('the file');
     super(cause.code, `${file}${where}: invalid credential report: ${detail}`, { cause });
     if (line !== undefined) this.line = line;
     if (column !== undefined) this.column = column;

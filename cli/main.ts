@@ -11,15 +11,15 @@
  *
  * Exit status: 0 all compliant (or the remediation did what it planned), 1 something is not
  * compliant, 2 a usage or input error (the message names the option, or the file, line and
- * column), 3 AWS refused or failed a call (or an unexpected failure): never 0 or 1 then, so
- * a failure can never pass for a verdict.
+ * column), 3 AWS refused or failed a call, or answered something unreadable (or an
+ * unexpected failure): never 0 or 1 then, so a failure can never pass for a verdict.
  */
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { Command, CommanderError, Option } from 'commander';
 import { version } from '../package.json';
 import { AwsCaller, type RetryPolicy } from '../lib/aws-call';
 import { createIamClient } from '../lib/clients';
-import { AwsAccessDeniedError, AwsCallError, KeyageError, messageOf, InvalidParameterError } from '../lib/errors';
+import { AwsAccessDeniedError, AwsCallError, InvalidEventError, InvalidParameterError, KeyageError, messageOf } from '../lib/errors';
 import { createLogger, type Logger } from '../lib/log';
 import type { IamReader } from '../rules/access-key-age/iam';
 import { parseExemptionTag, parseMaxAccessKeyAge } from '../rules/access-key-age/parameters';
@@ -323,7 +323,8 @@ function reportError(err: unknown, io: CliIo): number {
     // commander has already written its message (or the help) to stderr/stdout
     return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
-  if (err instanceof AwsAccessDeniedError || err instanceof AwsCallError) {
+  // InvalidEventError reaches the command line only from a malformed AWS response
+  if (err instanceof AwsAccessDeniedError || err instanceof AwsCallError || err instanceof InvalidEventError) {
     io.stderr(`keyage: ${err.message}\n`);
     return EXIT.failure;
   }

@@ -8,16 +8,20 @@ import { InvalidParameterError } from '../lib/errors';
 
 /** Output formats of `keyage audit`. */
 export const AUDIT_FORMATS = ['table', 'json', 'csv', 'asff'] as const;
+/** One of `AUDIT_FORMATS`. */
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];
 
 /** Output formats of `keyage remediate`. */
 export const REMEDIATE_FORMATS = ['table', 'json'] as const;
+/** One of `REMEDIATE_FORMATS`. */
 export type RemediateFormat = (typeof REMEDIATE_FORMATS)[number];
 
+/** The region used when neither `--region` nor `AWS_REGION` says one. */
 export const DEFAULT_REGION = 'us-east-1';
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
 
+/** What `--now` accepts, for its error message. */
 export const ALLOWED_NOW = 'an ISO 8601 time with a zone, such as 2026-11-25T12:00:00Z, or a date such as 2026-11-25 (midnight UTC)';
 
 /**

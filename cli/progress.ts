@@ -7,6 +7,7 @@
 /** Users from which a live audit shows progress. */
 export const PROGRESS_THRESHOLD = 100;
 
+/** A progress indicator. */
 export interface Progress {
   /** `done` of `total` users read. */
   update(done: number, total: number): void;
@@ -14,6 +15,7 @@ export interface Progress {
   finish(): void;
 }
 
+/** Where and when to draw. */
 export interface ProgressOptions {
   readonly write: (text: string) => void;
   readonly isTTY: boolean;

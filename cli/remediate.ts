@@ -35,6 +35,7 @@ export const REMEDIATE_SCHEMA_VERSION = 1;
 /** Who to remediate: a user name, or a user ID (AIDA…). */
 export type RemediateTarget = { readonly userName: string } | { readonly userId: string };
 
+/** What `keyage remediate` was asked to do, parsed. */
 export interface RemediateRequest {
   readonly target: RemediateTarget;
   readonly apply: boolean;

@@ -3,7 +3,7 @@
  * created in IAM. moto cannot backdate a key, so `--now` moves forward instead (keys created
  * "today" are judged 89 and 91 days later). The audit must change nothing.
  */
-import { ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { GenerateCredentialReportCommand, GetCredentialReportCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { AuditReport } from '../../cli/audit-report';
 import { DAY_MS } from '../../rules/access-key-age/policy';
 import { createUserWithKeys, describeWithMoto, type MotoAccount, newMotoAccount } from '../harness/moto';
@@ -61,6 +61,20 @@ describeWithMoto('keyage audit (live) against moto_server', () => {
     const run = await audit('--now', daysOn(89), '--format', 'json');
     expect(run.code).toBe(0);
     expect((JSON.parse(run.stdout) as AuditReport).summary).toMatchObject({ users: 4, nonCompliantUsers: 0, keysToDeactivate: 0 });
+  });
+
+  it('the same account\'s credential report, audited offline, gives the same verdicts as the live audit', async () => {
+    await account.iam.send(new GenerateCredentialReportCommand({}));
+    const got = await account.iam.send(new GetCredentialReportCommand({}));
+    const json = JSON.stringify({ Content: Buffer.from(got.Content ?? new Uint8Array()).toString('base64'), ReportFormat: 'text/csv', GeneratedTime: got.GeneratedTime?.toISOString() });
+    const now = daysOn(91);
+    const offline = await runCli(['audit', '--credential-report', '-', '--now', now, '--format', 'json'], { readStdin: async () => Buffer.from(json) });
+    const live = await audit('--now', now, '--format', 'json');
+    expect(offline.stderr).toBe('');
+    const verdicts = (run: { stdout: string }) =>
+      Object.fromEntries((JSON.parse(run.stdout) as AuditReport).users.map((u) => [u.userName, u.keys.map((k) => `${k.slot}:${k.status}:${k.ageDays}:${k.verdict}`).join(' ')]));
+    expect(verdicts(offline)).toEqual(verdicts(live));
+    expect((JSON.parse(offline.stdout) as AuditReport).accountId).toBe(account.accountId);
   });
 
   it('changes nothing: only read calls are sent and every key is still Active afterwards', async () => {

@@ -202,6 +202,14 @@ describe('keyage audit (live)', () => {
     expect(run.stderr).toMatch(/^keyage: iam:ListAccessKeys failed after 8 attempts/);
   });
 
+  it('an IAM answer keyage cannot read: exit 3, never a verdict', async () => {
+    iamMock.on(GetAccountAuthorizationDetailsCommand).resolves({ UserDetailList: [{ UserName: 'odd', Arn: `arn:aws:iam::${ACCOUNT}:user/odd` }], IsTruncated: false });
+    const run = await liveAudit();
+    expect(run.code).toBe(3);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('GetAccountAuthorizationDetails response has a user without UserName, UserId, Arn or CreateDate (odd)');
+  });
+
   it('asff from a live audit names the access key as a resource', async () => {
     givenAccount([{ name: 'bob', keys: [{ days: 200, usedDaysAgo: 2 }] }]);
     const run = await runCli(['audit', '--now', PINNED_NOW, '--format', 'asff'], { iam: new IAMClient({ region: 'us-east-1' }) });
