@@ -14,7 +14,7 @@ import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Architecture, CfnPermission, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -302,6 +302,7 @@ export class KeyageMember extends Construct {
         format: OutputFormat.CJS,
         target: 'node22',
         minify: true,
+        logLevel: LogLevel.WARNING,
         // The runtime ships AWS SDK v3: the bundle stays small (fast cold starts) and the
         // clients are the ones AWS patches. The code uses only long-stable IAM and Config calls.
         externalModules: ['@aws-sdk/*'],

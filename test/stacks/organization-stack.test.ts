@@ -48,12 +48,21 @@ function synth(settings: Record<string, unknown>): Synthesized {
 
 let one: Synthesized;
 let two: Synthesized;
-let admin: Synthesized;
 
 beforeAll(() => {
   one = synth(ORG);
-  two = synth({ ...ORG, regions: ['eu-west-1', 'us-east-1'], allowMultipleRegions: true, automaticRemediation: true });
-  admin = synth({ ...ORG, callAs: 'DELEGATED_ADMIN', failureTolerancePercentage: 0, maxConcurrentPercentage: 100, retainStacksOnAccountRemoval: true, stackSetName: 'keyage-prod' });
+  // Two Regions, from a delegated administrator, with every StackSet setting changed.
+  two = synth({
+    ...ORG,
+    regions: ['eu-west-1', 'us-east-1'],
+    allowMultipleRegions: true,
+    automaticRemediation: true,
+    callAs: 'DELEGATED_ADMIN',
+    failureTolerancePercentage: 0,
+    maxConcurrentPercentage: 100,
+    retainStacksOnAccountRemoval: true,
+    stackSetName: 'keyage-prod',
+  });
 }, 120_000);
 
 const stackSetOf = (s: Synthesized) => onlyResource(s.org, 'AWS::CloudFormation::StackSet');
@@ -78,7 +87,7 @@ describe('KeyageOrganizationStack', () => {
     });
 
     it('calls as DELEGATED_ADMIN, with the chosen preferences, name and retention, when configured', () => {
-      expect(stackSetOf(admin).properties).toMatchObject({
+      expect(stackSetOf(two).properties).toMatchObject({
         StackSetName: 'keyage-prod',
         CallAs: 'DELEGATED_ADMIN',
         AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: true },
