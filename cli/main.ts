@@ -231,6 +231,11 @@ function parseShared(opts: SharedOptions, io: CliIo): Shared {
 }
 
 function iamReader(shared: Shared, io: CliIo): IamReader {
+  if (shared.profile && !io.iam && io.env === undefined) {
+    // The SDK reads a profile's endpoint_url only from the AWS_PROFILE profile, not from the
+    // client's `profile` option: so --profile works exactly like AWS_PROFILE, as in the AWS CLI.
+    process.env.AWS_PROFILE = shared.profile;
+  }
   const iam = io.iam ?? createIamClient({ region: shared.region, ...(shared.profile ? { profile: shared.profile } : {}) });
   const caller = new AwsCaller({
     ...(io.retry ? { retry: io.retry } : {}),

@@ -119,6 +119,29 @@ describeWithMoto('the keyage bin against moto_server', () => {
     }
   });
 
+  it('--profile reads credentials and endpoint from the shared AWS config files', async () => {
+    const account = await newMotoAccount();
+    const dir = mkdtempSync(join(tmpdir(), 'keyage-profile-'));
+    try {
+      await createUserWithKeys(account.iam, 'carol', 0);
+      const c = account.credentials;
+      writeFileSync(join(dir, 'credentials'), `[audit]\naws_access_key_id = ${c.accessKeyId}\naws_secret_access_key = ${c.secretAccessKey}\naws_session_token = ${c.sessionToken}\n`);
+      writeFileSync(join(dir, 'config'), `[profile audit]\nregion = us-east-1\nendpoint_url = ${account.endpoint}\n`);
+      const env = { ...cleanEnv(), AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials') };
+      const run = keyage(['audit', '--profile', 'audit', '--format', 'json'], env);
+      expect(run.stderr).not.toContain('keyage:');
+      expect(run.code).toBe(0);
+      const report = JSON.parse(run.stdout) as AuditReport;
+      expect(report.source).toEqual({ kind: 'live', region: 'us-east-1', profile: 'audit' });
+      expect(report.accountId).toBe(account.accountId);
+      expect(report.users.map((u) => u.userName)).toEqual(['carol']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      account.iam.destroy();
+      account.config.destroy();
+    }
+  });
+
   it('remediate reaches the account the same way; a dry run leaves the key Active', async () => {
     const account = await newMotoAccount();
     try {
