@@ -1,0 +1,236 @@
+/**
+ * `npm run bench` — the benchmark of the account sweep against the naive baseline.
+ *
+ *   npm run bench -- --users 100,1000,5000 --noncompliant 0.01,0.2 --transport moto,throttled \
+ *                    --strategies keyage,baseline --latency-ms 40 --iam-rps 10
+ *
+ * Starts a moto_server (unless --endpoint or KEYAGE_MOTO_ENDPOINT names one), seeds each
+ * population, runs each strategy in a process of its own, prints a table and writes JSON to
+ * bench/results/. See BENCHMARKS.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { InvalidParameterError, KeyageError } from '../lib/errors';
+import { runBenchmark } from './benchmark';
+import { measureBundle, measurePolicyCpu } from './extras';
+import { startMotoServer } from './moto';
+import { checkTargets, type Extras, formatExtras, formatScenario, formatTargets, ratios } from './report';
+import { MOTO_TRANSPORT, THROTTLED_TRANSPORT, type TransportModel } from './transport';
+import { WORKER_FLAG, workerMain } from './worker';
+
+export interface CliOptions {
+  readonly users: number[];
+  readonly nonCompliant: number[];
+  readonly transports: TransportModel[];
+  readonly strategies: ('keyage' | 'baseline')[];
+  readonly change: boolean;
+  readonly extras: boolean;
+  readonly isolate: boolean;
+  readonly endpoint?: string;
+  readonly seedConcurrency: number;
+  readonly out?: string;
+}
+
+export const USAGE = `usage: npm run bench -- [options]
+  --users LIST            users per population, e.g. 100,1000,5000 (default 5000; 1–5000, IAM's quota)
+  --noncompliant LIST     share of NON_COMPLIANT users, e.g. 0.01,0.2 or 1%,20% (default 0.01)
+  --transport LIST        moto, throttled (default both)
+  --strategies LIST       keyage, baseline (default both)
+  --latency-ms N          throttled transport: latency per request (default 40)
+  --iam-rps N             throttled transport: IAM calls per second (default 10)
+  --iam-burst N           throttled transport: IAM token bucket size (default = --iam-rps)
+  --config-rps N          throttled transport: Config calls per second, 0 = unlimited (default 0)
+  --paging on|off         throttled transport: page ListUsers as IAM does (default on)
+  --change on|off         also time one change-triggered evaluation per transport (default on)
+  --extras on|off         policy CPU, bundle size, cold import (default on)
+  --isolate on|off        each run in its own process (default on)
+  --endpoint URL          use this moto_server instead of starting one (or KEYAGE_MOTO_ENDPOINT)
+  --seed-concurrency N    requests in flight while seeding (default 8)
+  --out FILE              JSON output (default bench/results/bench-<time>.json)`;
+
+/** Parse the command line. @throws InvalidParameterError naming the option, the value and what is allowed. */
+export function parseCli(argv: readonly string[]): CliOptions | 'help' {
+  let parsed;
+  try {
+    parsed = parseOptions(argv);
+  } catch (err) {
+    // node's own messages ("Unknown option '--x'") are clear; give them a named error
+    const message = (err instanceof Error ? err.message : String(err)).replace(/^\w*Error \[[A-Z_]+\]: /, '');
+    throw new KeyageError('InvalidParameterValue', `${message} (see npm run bench -- --help)`);
+  }
+  const { values } = parsed;
+  if (values.help) return 'help';
+  const list = (name: string, raw: string) =>
+    raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')
+      .map((s) => ({ name, s }));
+  const users = list('--users', values.users).map(({ s }) => intIn('--users', s, 1, 5000, 'whole numbers from 1 to 5000, comma-separated'));
+  const nonCompliant = list('--noncompliant', values.noncompliant).map(({ s }) => share(s));
+  const strategies = list('--strategies', values.strategies).map(({ s }) => oneOf('--strategies', s, ['keyage', 'baseline'] as const));
+  const latencyMs = numberIn('--latency-ms', values['latency-ms'], 0, 10_000);
+  const iamRps = numberIn('--iam-rps', values['iam-rps'], 0, 100_000);
+  const iamBurst = values['iam-burst'] !== undefined ? numberIn('--iam-burst', values['iam-burst'], 1, 100_000) : iamRps > 0 ? Math.max(1, iamRps) : 0;
+  const configRps = numberIn('--config-rps', values['config-rps'], 0, 100_000);
+  const configBurst = values['config-burst'] !== undefined ? numberIn('--config-burst', values['config-burst'], 1, 100_000) : configRps > 0 ? Math.max(1, configRps) : 0;
+  const throttled: TransportModel = { ...THROTTLED_TRANSPORT, latencyMs, iamRps, iamBurst, configRps, configBurst, iamPaging: onOff('--paging', values.paging) };
+  const transports = list('--transport', values.transport).map(({ s }) => (oneOf('--transport', s, ['moto', 'throttled'] as const) === 'moto' ? MOTO_TRANSPORT : throttled));
+  if (!users.length) throw new InvalidParameterError('--users', values.users, 'at least one number of users');
+  if (!nonCompliant.length) throw new InvalidParameterError('--noncompliant', values.noncompliant, 'at least one share');
+  if (!transports.length) throw new InvalidParameterError('--transport', values.transport, 'moto, throttled or both');
+  if (!strategies.length) throw new InvalidParameterError('--strategies', values.strategies, 'keyage, baseline or both');
+  const endpoint = values.endpoint ?? process.env.KEYAGE_MOTO_ENDPOINT;
+  return {
+    users,
+    nonCompliant,
+    transports,
+    strategies,
+    change: onOff('--change', values.change),
+    extras: onOff('--extras', values.extras),
+    isolate: onOff('--isolate', values.isolate),
+    ...(endpoint ? { endpoint } : {}),
+    seedConcurrency: intIn('--seed-concurrency', values['seed-concurrency'], 1, 64, 'a whole number from 1 to 64'),
+    ...(values.out ? { out: values.out } : {}),
+  };
+}
+
+function parseOptions(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    options: {
+      users: { type: 'string', default: '5000' },
+      noncompliant: { type: 'string', default: '0.01' },
+      transport: { type: 'string', default: 'moto,throttled' },
+      strategies: { type: 'string', default: 'keyage,baseline' },
+      'latency-ms': { type: 'string', default: String(THROTTLED_TRANSPORT.latencyMs) },
+      'iam-rps': { type: 'string', default: String(THROTTLED_TRANSPORT.iamRps) },
+      'iam-burst': { type: 'string' },
+      'config-rps': { type: 'string', default: '0' },
+      'config-burst': { type: 'string' },
+      paging: { type: 'string', default: 'on' },
+      change: { type: 'string', default: 'on' },
+      extras: { type: 'string', default: 'on' },
+      isolate: { type: 'string', default: 'on' },
+      endpoint: { type: 'string' },
+      'seed-concurrency': { type: 'string', default: '8' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+}
+
+function intIn(name: string, raw: string, min: number, max: number, allowed: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) throw new InvalidParameterError(name, raw, allowed);
+  return n;
+}
+
+function numberIn(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new InvalidParameterError(name, raw, `a number from ${min} to ${max}`);
+  return n;
+}
+
+function share(raw: string): number {
+  const pct = raw.endsWith('%');
+  const n = Number(pct ? raw.slice(0, -1) : raw) / (pct ? 100 : 1);
+  if (!Number.isFinite(n) || n < 0 || n > 1 || raw === '') throw new InvalidParameterError('--noncompliant', raw, 'shares from 0 to 1 (0.01) or percentages (1%), comma-separated');
+  return n;
+}
+
+function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(raw)) throw new InvalidParameterError(name, raw, allowed.join(', '));
+  return raw as T;
+}
+
+function onOff(name: string, raw: string): boolean {
+  if (raw === 'on' || raw === 'true') return true;
+  if (raw === 'off' || raw === 'false') return false;
+  throw new InvalidParameterError(name, raw, 'on or off');
+}
+
+/** The machine the figures come from. */
+function machine(): Record<string, unknown> {
+  const c = cpus();
+  let commit: string | undefined;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    commit = undefined;
+  }
+  return { cpus: c.length, cpuModel: c[0]?.model, memoryGB: Math.round(totalmem() / 1e9), node: process.version, platform: `${process.platform}-${process.arch}`, commit };
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const opts = parseCli(argv);
+  if (opts === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const root = process.cwd();
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const startedAt = new Date();
+
+  const extras: Extras = {};
+  if (opts.extras) {
+    say('measuring the policy CPU, the handler bundle and its cold import …');
+    Object.assign(extras, { policy: measurePolicyCpu(5000) });
+    Object.assign(extras, { bundle: await measureBundle(root, join(root, 'node_modules', '.cache', 'keyage-bench')) });
+    say(formatExtras(extras));
+  }
+
+  const moto = opts.endpoint ? undefined : await startMotoServer();
+  const endpoint = opts.endpoint ?? (moto?.endpoint as string);
+  say(moto ? `moto_server started on ${endpoint}` : `using moto_server at ${endpoint}`);
+  let scenarios;
+  try {
+    scenarios = await runBenchmark({
+      endpoint,
+      users: opts.users,
+      nonCompliantShares: opts.nonCompliant,
+      transports: opts.transports,
+      strategies: opts.strategies,
+      change: opts.change,
+      seedConcurrency: opts.seedConcurrency,
+      ...(opts.isolate ? { workerEntry: resolve(process.argv[1] as string) } : {}),
+      progress: say,
+    });
+  } finally {
+    await moto?.stop();
+  }
+
+  const targets = checkTargets(scenarios, opts.transports, extras);
+  const text = [...scenarios.map(formatScenario), formatExtras(extras), '', 'targets (issue #6):', formatTargets(targets)].join('\n');
+  process.stdout.write(`\n${text}\n`);
+
+  const out = opts.out ?? join(root, 'bench', 'results', `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  const json = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine: machine(),
+    argv,
+    transports: opts.transports,
+    scenarios: scenarios.map((s) => ({ ...s, ratios: ratios(s) })),
+    extras,
+    targets,
+  };
+  writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`\nJSON written to ${out}\n`);
+}
+
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  const run = argv[0] === WORKER_FLAG ? workerMain() : main(argv);
+  run.catch((err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
