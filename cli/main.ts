@@ -49,7 +49,10 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** Draw the progress indicator (standard error is a terminal). @default false */
   readonly stderrIsTTY?: boolean;
-  /** Environment read for defaults (`AWS_REGION`, `AWS_PROFILE`). @default process.env */
+  /**
+   * Environment read for defaults (`AWS_REGION`, `AWS_DEFAULT_REGION`). @default process.env
+   * (which the AWS SDK reads too; `--profile` sets its `AWS_PROFILE` only when this is absent).
+   */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** The real clock, used when `--now` is absent. @default () => new Date() */
   readonly clock?: () => Date;
@@ -109,10 +112,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
 /** The entry point of the `keyage` bin: real process streams, exit status set on the process. */
 export async function run(): Promise<void> {
-  // `keyage audit | head`: the reader went away; stop quietly instead of failing on EPIPE
+  // `keyage audit | head`: the reader went away. Drop the rest of the output quietly, and still
+  // finish with the real exit status (a CI gate under `set -o pipefail` must see it).
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
-    process.exit(process.exitCode ?? 0);
   });
   const code = await main(process.argv.slice(2), {
     stdout: (t) => process.stdout.write(t),
