@@ -30,7 +30,7 @@ export const RULE_PARAMETER_NAMES = ['MaxAccessKeyAge', 'ExemptionTag'] as const
 
 export const ALLOWED_MAX_AGE = `a whole number of days from 1 to ${MAX_MAX_ACCESS_KEY_AGE_DAYS} (default ${DEFAULT_MAX_ACCESS_KEY_AGE_DAYS})`;
 export const ALLOWED_EXEMPTION_TAG =
-  'a tag key of 1-128 characters, optionally followed by =value (0-256 characters); letters, digits, spaces and _ . : / = + - @';
+  'a tag key of 1-128 characters, optionally followed by =value (0-256 characters); ASCII letters, digits, spaces and _ . : / = + - @';
 
 /**
  * Parse the `ruleParameters` of a Config event: a JSON string, an object, or nothing.
@@ -73,8 +73,10 @@ export function parseMaxAccessKeyAge(value: unknown, name = 'MaxAccessKeyAge'): 
   return n;
 }
 
-const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
-const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
+// IAM allows Unicode letters in tags; keyage accepts the ASCII subset, which is what the
+// runbooks' allowedPattern can check the same way in SSM, so rule and remediation agree.
+const TAG_KEY = /^[A-Za-z0-9 _.:/=+\-@]{1,128}$/;
+const TAG_VALUE = /^[A-Za-z0-9 _.:/=+\-@]{0,256}$/;
 
 /**
  * `key` or `key=value`, split at the first `=`. Empty or absent means no exemption.
