@@ -27,7 +27,7 @@ export class InvalidParameterError extends KeyageError {
   ) {
     super(
       'InvalidParameterValue',
-      `Invalid value for parameter ${parameter}: ${describeValue(value)}. Allowed: ${allowed}.`,
+      `Invalid value for parameter ${shorten(parameter)}: ${describeValue(value)}. Allowed: ${allowed}.`,
     );
   }
 }
@@ -134,7 +134,16 @@ function describeValue(value: unknown): string {
   try {
     text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
   } catch {
-    text = String(value);
+    // Circular, or nested too deep for a recursive walk: String() may overflow too.
+    try {
+      text = String(value);
+    } catch {
+      text = Array.isArray(value) ? '(an array nested too deep to show)' : `(a ${typeof value} that cannot be shown)`;
+    }
   }
+  return shorten(text);
+}
+
+function shorten(text: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
