@@ -12,7 +12,7 @@
  */
 import { GetAccessKeyLastUsedCommand } from '@aws-sdk/client-iam';
 import { isNoSuchEntity } from '../lib/aws-call';
-import { InvalidEventError, messageOf, NoSuchUserError } from '../lib/errors';
+import { messageOf, NoSuchUserError, UnexpectedResponseError } from '../lib/errors';
 import { type IamReader, listAllUsersWithTags, readUserKeys } from '../rules/access-key-age/iam';
 import { formatExemptionTag, isExempt } from '../rules/access-key-age/parameters';
 import type { AccessKey } from '../rules/access-key-age/policy';
@@ -84,7 +84,7 @@ export async function auditAccount(reader: IamReader, options: LiveAuditOptions)
   try {
     account = accountOf(listed);
   } catch (err) {
-    throw new InvalidEventError('GetAccountAuthorizationDetails response', `has user ARNs keyage cannot read (${messageOf(err)})`);
+    throw new UnexpectedResponseError('iam:GetAccountAuthorizationDetails', `user ARNs keyage cannot read (${messageOf(err)})`);
   }
   const { accountId, partition } = account;
   return {

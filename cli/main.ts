@@ -19,7 +19,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { version } from '../package.json';
 import { AwsCaller, type RetryPolicy } from '../lib/aws-call';
 import { createIamClient } from '../lib/clients';
-import { AwsAccessDeniedError, AwsCallError, InvalidEventError, InvalidParameterError, KeyageError, messageOf } from '../lib/errors';
+import { AwsAccessDeniedError, AwsCallError, InvalidParameterError, KeyageError, messageOf, UnexpectedResponseError } from '../lib/errors';
 import { createLogger, type Logger } from '../lib/log';
 import type { IamReader } from '../rules/access-key-age/iam';
 import { parseExemptionTag, parseMaxAccessKeyAge } from '../rules/access-key-age/parameters';
@@ -331,8 +331,7 @@ function reportError(err: unknown, io: CliIo): number {
     // commander has already written its message (or the help) to stderr/stdout
     return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
-  // InvalidEventError reaches the command line only from a malformed AWS response
-  if (err instanceof AwsAccessDeniedError || err instanceof AwsCallError || err instanceof InvalidEventError) {
+  if (err instanceof AwsAccessDeniedError || err instanceof AwsCallError || err instanceof UnexpectedResponseError) {
     io.stderr(`keyage: ${err.message}\n`);
     return EXIT.failure;
   }

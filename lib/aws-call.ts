@@ -70,8 +70,7 @@ const TRANSIENT_CODES = new Set([
   'ECONNREFUSED',
   'EPIPE',
   'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENOTFOUND',
+  'EAI_AGAIN', // a temporary DNS failure; ENOTFOUND (no such host) is not retried
   'UND_ERR_SOCKET',
 ]);
 const ACCESS_DENIED_CODES = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnauthorizedAccess']);

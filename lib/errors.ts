@@ -42,6 +42,16 @@ export class InvalidEventError extends KeyageError {
   }
 }
 
+/** AWS answered with something keyage cannot read (a field missing, a value unknown). Never a verdict. */
+export class UnexpectedResponseError extends KeyageError {
+  constructor(
+    public readonly operation: string,
+    public readonly problem: string,
+  ) {
+    super('UnexpectedResponse', `Unexpected answer from ${operation}: ${problem}.`);
+  }
+}
+
 /** The credential report could not be read. `line` and `column` are 1-based when known. */
 export class CredentialReportError extends KeyageError {
   constructor(

@@ -76,7 +76,10 @@ export function parseCredentialReport(csv: string, generatedAt?: Date): Credenti
   } catch (err) {
     const e = err as { message?: string; lines?: number; column?: number | string; code?: string };
     const line = typeof e.lines === 'number' ? e.lines : undefined;
-    throw new CredentialReportError(`not valid CSV (${e.code ?? 'parse error'}: ${e.message ?? ''})`, line, undefined, { cause: err });
+    // csv-parse's `column` is the 0-based field where it stopped (for a short record: the count
+    // of fields read, so the first missing field)
+    const column = typeof e.column === 'number' ? e.column + 1 : undefined;
+    throw new CredentialReportError(`not valid CSV (${e.code ?? 'parse error'}: ${e.message ?? ''})`, line, column, { cause: err });
   }
   const header = records[0];
   if (!header) throw new CredentialReportError('the report is empty', 1, 1);

@@ -13,7 +13,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-iam';
 import { type AwsCaller, awsErrorCode, isNoSuchEntity } from '../../lib/aws-call';
-import { CredentialReportError, InvalidEventError, messageOf, NoSuchUserError } from '../../lib/errors';
+import { CredentialReportError, messageOf, NoSuchUserError, UnexpectedResponseError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import { type CredentialReport, parseCredentialReport } from './credential-report';
 import { ACCESS_KEY_STATUSES, type AccessKey, type AccessKeyStatus } from './policy';
@@ -46,7 +46,7 @@ export async function listAllUsers(r: IamReader): Promise<IamUser[]> {
     const page = await r.caller.call('iam:ListUsers', () => r.iam.send(new ListUsersCommand({ MaxItems: PAGE, ...(marker ? { Marker: marker } : {}) })));
     for (const u of page.Users ?? []) users.push(toUser(u, 'ListUsers'));
     marker = page.IsTruncated ? page.Marker : undefined;
-    if (page.IsTruncated && !page.Marker) throw new InvalidEventError('ListUsers response', 'is truncated but has no Marker');
+    if (page.IsTruncated && !page.Marker) throw new UnexpectedResponseError('iam:ListUsers', 'the page is truncated but has no Marker');
   } while (marker);
   return users;
 }
@@ -64,7 +64,7 @@ export async function listAllUsersWithTags(r: IamReader): Promise<IamUser[]> {
     );
     for (const u of page.UserDetailList ?? []) users.push({ ...toUser(u, 'GetAccountAuthorizationDetails'), tags: u.Tags ?? [] });
     marker = page.IsTruncated ? page.Marker : undefined;
-    if (page.IsTruncated && !page.Marker) throw new InvalidEventError('GetAccountAuthorizationDetails response', 'is truncated but has no Marker');
+    if (page.IsTruncated && !page.Marker) throw new UnexpectedResponseError('iam:GetAccountAuthorizationDetails', 'the page is truncated but has no Marker');
   } while (marker);
   return users;
 }
@@ -90,7 +90,7 @@ export async function readUserKeys(r: IamReader, userName: string): Promise<Acce
   }
   const keys = metadata.map((m) => {
     if (!m.AccessKeyId || !m.CreateDate || !ACCESS_KEY_STATUSES.includes(m.Status as AccessKeyStatus)) {
-      throw new InvalidEventError(`ListAccessKeys response for ${userName}`, `has a key without AccessKeyId, CreateDate or a known Status (${m.AccessKeyId ?? '?'}, ${m.Status ?? '?'})`);
+      throw new UnexpectedResponseError('iam:ListAccessKeys', `a key of ${userName} has no AccessKeyId, CreateDate or known Status (${m.AccessKeyId ?? '?'}, ${m.Status ?? '?'})`);
     }
     return { accessKeyId: m.AccessKeyId, status: m.Status as AccessKeyStatus, createdAt: new Date(m.CreateDate) };
   });
@@ -177,7 +177,7 @@ export async function readCredentialReport(r: IamReader, options: ReportOptions)
 
 function toUser(u: { UserName?: string; UserId?: string; Arn?: string; CreateDate?: Date }, source: string): IamUser {
   if (!u.UserName || !u.UserId || !u.Arn || !u.CreateDate) {
-    throw new InvalidEventError(`${source} response`, `has a user without UserName, UserId, Arn or CreateDate (${u.UserName ?? u.UserId ?? '?'})`);
+    throw new UnexpectedResponseError(`iam:${source}`, `a user has no UserName, UserId, Arn or CreateDate (${u.UserName ?? u.UserId ?? '?'})`);
   }
   return { userName: u.UserName, userId: u.UserId, arn: u.Arn, createdAt: new Date(u.CreateDate) };
 }

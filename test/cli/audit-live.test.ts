@@ -207,7 +207,7 @@ describe('keyage audit (live)', () => {
     const run = await liveAudit();
     expect(run.code).toBe(3);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toContain('GetAccountAuthorizationDetails response has a user without UserName, UserId, Arn or CreateDate (odd)');
+    expect(run.stderr).toContain('Unexpected answer from iam:GetAccountAuthorizationDetails: a user has no UserName, UserId, Arn or CreateDate (odd).');
   });
 
   it('asff from a live audit names the access key as a resource', async () => {

@@ -40,7 +40,7 @@ describe('parseCredentialReport', () => {
   it.each<[string, string, RegExp]>([
     ['an empty file', '', /line 1, column 1: the report is empty/],
     ['a header without key columns', 'user,arn\nalice,arn:x\n', /line 1: missing column\(s\) user_creation_time, access_key_1_active/],
-    ['a truncated row', `${REPORT_HEADER}\nalice,arn:aws:iam::1:user/alice,2025-01-01T00:00:00+00:00,false`, /Invalid credential report.*not valid CSV/],
+    ['a truncated row', `${REPORT_HEADER}\nalice,arn:aws:iam::1:user/alice,2025-01-01T00:00:00+00:00,false`, /at line 2, column 5: not valid CSV .*expect 22, got 4/],
     ['a bad date', csv.replace('2026-01-01T00:00:00+00:00', '2026-13-45'), /line 4, column 10: access_key_1_last_rotated is "2026-13-45"; expected an ISO 8601 date-time or N\/A/],
     ['a bad boolean', csv.replace(/\none,([^,]*),([^,]*),false,N\/A,N\/A,N\/A,false,true/, '\none,$1,$2,false,N/A,N/A,N/A,false,yes'), /line 4, column 9: access_key_1_active is "yes"; expected true or false/],
     ['binary junk', '\u0000\u0001\u0002PK\u0003\u0004', /binary data, not CSV text/],
