@@ -41,6 +41,8 @@ export interface InterceptedCall {
   readonly input: Readonly<Record<string, unknown>>;
   /** 1 for the first time this exact call (operation and input) is made, 2 for the next, … */
   readonly occurrence: number;
+  /** 1 for the first call the injector sees, 2 for the next, … (every attempt counts). */
+  readonly sequence: number;
 }
 
 /** Which calls a rule applies to and what it does to them. */
@@ -258,8 +260,8 @@ export class FaultInjector {
     const identity = `${service}:${operation}:${stableJson(input)}`;
     const occurrence = (this.occurrences.get(identity) ?? 0) + 1;
     this.occurrences.set(identity, occurrence);
-    const call: InterceptedCall = { service, operation, input, occurrence };
     this.stats.calls++;
+    const call: InterceptedCall = { service, operation, input, occurrence, sequence: this.stats.calls };
 
     const decision = this.enabled ? this.decide(call, identity) : undefined;
     const record = (outcome: CallOutcome, reachedService: boolean) => {
