@@ -328,26 +328,35 @@ async function deactivateKey(ctx: RemediationContext, planned: PlannedAction, no
 /** Re-read everything the decision rests on, decide again, and delete only if the answer is still "delete". */
 async function deleteKey(ctx: RemediationContext, planned: PlannedAction, now: Date, params: { graceDays: number }): Promise<RemediationAction> {
   const { userName, accessKeyId } = planned;
-  let keys: Awaited<ReturnType<typeof readUserKeys>>;
+  const alreadyDeleted = 'Already deleted (by another run or a person); its record is cleared.';
+  // Re-read everything the decision rests on. The key's status is read LAST, right before the
+  // delete, so that a person re-activating the key has the shortest possible window (one round
+  // trip: IAM has no conditional delete).
   let tags: Tag[];
   try {
-    keys = await readUserKeys(ctx, userName);
     tags = await readUserTags(ctx, userName);
   } catch (err) {
     if (err instanceof NoSuchUserError) return { ...planned, applied: false, outcome: 'The user no longer exists; nothing to delete.' };
     throw err;
   }
-  const key = keys.find((k) => k.accessKeyId === accessKeyId);
   const record = readDeactivationRecords(tags).find((r) => r.accessKeyId.toUpperCase() === accessKeyId.toUpperCase());
-  if (!key) {
-    if (record) await untagQuietly(ctx, userName, record.tagKey);
-    return { ...planned, applied: false, outcome: 'Already deleted (by another run or a person); its record is cleared.' };
-  }
-  if (!record) return { ...planned, applied: false, outcome: 'Re-checked before deleting: the deactivation record is gone, so the key is not deleted.' };
   const lastUsedAt = await readLastUsed(ctx, accessKeyId);
   if (lastUsedAt === 'gone') {
+    if (record) await untagQuietly(ctx, userName, record.tagKey);
+    return { ...planned, applied: false, outcome: alreadyDeleted };
+  }
+  if (!record) return { ...planned, applied: false, outcome: 'Re-checked before deleting: the deactivation record is gone, so the key is not deleted.' };
+  let keys: Awaited<ReturnType<typeof readUserKeys>>;
+  try {
+    keys = await readUserKeys(ctx, userName);
+  } catch (err) {
+    if (err instanceof NoSuchUserError) return { ...planned, applied: false, outcome: 'The user no longer exists; nothing to delete.' };
+    throw err;
+  }
+  const key = keys.find((k) => k.accessKeyId === accessKeyId);
+  if (!key) {
     await untagQuietly(ctx, userName, record.tagKey);
-    return { ...planned, applied: false, outcome: 'Already deleted (by another run or a person); its record is cleared.' };
+    return { ...planned, applied: false, outcome: alreadyDeleted };
   }
   const fresh: LiveKey = { ...key, accessKeyId, lastUsedAt };
   const decision = decideDeletion(fresh, record, now, params);
@@ -359,7 +368,7 @@ async function deleteKey(ctx: RemediationContext, planned: PlannedAction, now: D
   } catch (err) {
     if (!isNoSuchEntity(err)) throw err;
     await untagQuietly(ctx, userName, record.tagKey);
-    return { ...planned, applied: false, outcome: 'Already deleted (by another run or a person); its record is cleared.' };
+    return { ...planned, applied: false, outcome: alreadyDeleted };
   }
   await untagQuietly(ctx, userName, record.tagKey);
   return { ...planned, applied: true };

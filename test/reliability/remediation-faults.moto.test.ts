@@ -442,13 +442,10 @@ describeWithMoto('remediation under faults, races and people acting meanwhile', 
       expect(await snapshot('p-newkey')).toEqual({ keys: [`${fresh}:Active`], tags: [] });
     });
 
-    // KNOWN GAP (reported): the re-check before DeleteAccessKey reads the key's status first, then
-    // its tags and last use, then deletes. A person who re-activates the key after that status
-    // read — while ListUserTags and GetAccessKeyLastUsed (and their retries, seconds under
-    // throttling) are answered — sees it deleted while Active. Reading the status last, right
-    // before the delete, would shrink the window to one round trip. When that is fixed this test
-    // fails: turn `it.failing` into `it`.
-    it.failing('runbook 2: a key re-activated by a person between the re-check’s status read and the delete is not deleted', async () => {
+    // The re-check before DeleteAccessKey reads the key's status LAST, after its tags and last
+    // use: a person who re-activates the key while those reads (and their retries) are answered
+    // is seen, and the key is kept. (IAM has no conditional delete; one round trip remains.)
+    it('runbook 2: a key re-activated by a person while the re-check reads its record and last use is not deleted', async () => {
       const { id, day } = await deactivatedUser('p-window');
       const now = day(106);
       const { ctx } = faultyContext([person('GetAccessKeyLastUsed', () => clean.send(new UpdateAccessKeyCommand({ UserName: 'p-window', AccessKeyId: id, Status: 'Active' })), 2)], 1, () => now);
