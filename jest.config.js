@@ -18,6 +18,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/harness/moto-global-setup.ts',
   globalTeardown: '<rootDir>/test/harness/moto-global-teardown.ts',
   setupFilesAfterEnv: ['<rootDir>/test/harness/setup-after-env.ts'],
+  reporters: ['default', '<rootDir>/test/harness/summary-reporter.js'],
   testTimeout: 30000,
   maxWorkers: process.env.CI ? 2 : '50%',
 };
