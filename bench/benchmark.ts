@@ -37,6 +37,8 @@ export interface BenchmarkOptions {
   readonly seedConcurrency?: number;
   /** Run each strategy in its own process executing this file (the bundled benchmark); in this process when absent. */
   readonly workerEntry?: string;
+  /** Arguments for node in each worker process (heap limits). */
+  readonly workerNodeArgs?: readonly string[];
   readonly progress?: (line: string) => void;
   readonly hooks?: BenchmarkHooks;
 }
@@ -76,7 +78,7 @@ export async function runBenchmark(options: BenchmarkOptions): Promise<ScenarioR
           const label: RunLabel = { users, nonCompliantShare: share, transport: transport.name, strategy };
           const job = jobFor(strategy, transport, population);
           await options.hooks?.beforeRun?.(label);
-          const run = options.workerEntry ? await runInWorker(options.workerEntry, job) : await runStrategy(job);
+          const run = options.workerEntry ? await runInWorker(options.workerEntry, job, options.workerNodeArgs) : await runStrategy(job);
           await options.hooks?.afterRun?.(label, run);
           const reported = withVerdictCheck(run, population, strategy === 'change' ? job.changeUser?.userId : undefined);
           say(

@@ -123,7 +123,17 @@ export function checkTargets(scenarios: readonly ScenarioResult[], transports: r
     lowerIsBetter ? (measured <= limit ? undefined : `missed by ${(measured - limit).toFixed(1)} ${unit}`) : measured >= limit ? undefined : `missed by ${(limit - measured).toFixed(1)} ${unit}`;
 
   const t1 = 'sweep, 5,000 users, 1% non-compliant: IAM calls';
-  checks.push(k ? { target: t1, limit: '≤ 100', measured: `${k.iamCalls} (${where})`, met: k.iamCalls <= 100, ...note(missBy(k.iamCalls, 100, 'calls')) } : none(t1, '≤ 100'));
+  checks.push(
+    k
+      ? {
+          target: t1,
+          limit: '≤ 100',
+          measured: `${k.iamCalls} sent = ${k.iamCalls - k.throttled} answered + ${k.throttled} throttled (${where})`,
+          met: k.iamCalls <= 100,
+          ...note(missBy(k.iamCalls, 100, 'calls')),
+        }
+      : none(t1, '≤ 100'),
+  );
   const t2 = 'sweep, 5,000 users, 1%: PutEvaluations calls';
   checks.push(k ? { target: t2, limit: '≤ 50', measured: String(putCalls(k)), met: putCalls(k) <= 50, ...note(missBy(putCalls(k), 50, 'calls')) } : none(t2, '≤ 50'));
   const t3 = 'sweep vs baseline, 5,000 users, 1%: IAM calls';
@@ -164,7 +174,13 @@ export function checkTargets(scenarios: readonly ScenarioResult[], transports: r
   const t8 = 'peak RSS of the sweep, 5,000 users';
   if (sweeps5k.length) {
     const peak = Math.max(...sweeps5k.map((r) => r.peakRssBytes));
-    checks.push({ target: t8, limit: '< 150 MB', measured: `${mb(peak)} MB (largest of ${sweeps5k.length} runs, ${sweeps5k[0]?.rssSource})`, met: peak < 150 * 1_048_576 });
+    checks.push({
+      target: t8,
+      limit: '< 150 MB',
+      measured: `${mb(peak)} MB (largest of ${sweeps5k.length} runs, ${sweeps5k[0]?.rssSource})`,
+      met: peak < 150 * 1_048_576,
+      ...note(missBy(peak / 1_048_576, 150, 'MB')),
+    });
   } else checks.push(none(t8, '< 150 MB'));
 
   const ext = extras.bundle?.find((v) => v.sdk === 'external');

@@ -9,15 +9,15 @@
  * bench/results/. See BENCHMARKS.md.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidParameterError, KeyageError } from '../lib/errors';
-import { runBenchmark } from './benchmark';
+import { runBenchmark, type ScenarioResult } from './benchmark';
 import { measureBundle, measurePolicyCpu } from './extras';
 import { startMotoServer } from './moto';
-import { checkTargets, type Extras, formatExtras, formatScenario, formatTargets, ratios } from './report';
+import { checkTargets, type Extras, formatExtras, formatScenario, formatTargets, type Ratio, ratios, type TargetCheck } from './report';
 import { MOTO_TRANSPORT, THROTTLED_TRANSPORT, type TransportModel } from './transport';
 import { WORKER_FLAG, workerMain } from './worker';
 
@@ -31,7 +31,11 @@ export interface CliOptions {
   readonly isolate: boolean;
   readonly endpoint?: string;
   readonly seedConcurrency: number;
+  /** Arguments for node in each worker process. */
+  readonly workerNodeArgs: string[];
   readonly out?: string;
+  /** Print the tables and targets of earlier JSON results instead of running. */
+  readonly from?: string[];
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -49,7 +53,10 @@ export const USAGE = `usage: npm run bench -- [options]
   --isolate on|off        each run in its own process (default on)
   --endpoint URL          use this moto_server instead of starting one (or KEYAGE_MOTO_ENDPOINT)
   --seed-concurrency N    requests in flight while seeding (default 8)
-  --out FILE              JSON output (default bench/results/bench-<time>.json)`;
+  --worker-node-args=ARGS node options for each run's process (write it with =), e.g. the heap of a
+                          256 MB Lambda: --worker-node-args="--max-semi-space-size=12 --max-old-space-size=231"
+  --out FILE              JSON output (default bench/results/bench-<time>.json)
+  --from FILES            print the tables and targets of earlier JSON results (comma-separated), run nothing`;
 
 /** Parse the command line. @throws InvalidParameterError naming the option, the value and what is allowed. */
 export function parseCli(argv: readonly string[]): CliOptions | 'help' {
@@ -94,7 +101,9 @@ export function parseCli(argv: readonly string[]): CliOptions | 'help' {
     isolate: onOff('--isolate', values.isolate),
     ...(endpoint ? { endpoint } : {}),
     seedConcurrency: intIn('--seed-concurrency', values['seed-concurrency'], 1, 64, 'a whole number from 1 to 64'),
+    workerNodeArgs: values['worker-node-args'].split(' ').filter((a) => a !== ''),
     ...(values.out ? { out: values.out } : {}),
+    ...(values.from ? { from: values.from.split(',').filter((f) => f !== '') } : {}),
   };
 }
 
@@ -118,6 +127,8 @@ function parseOptions(argv: readonly string[]) {
       endpoint: { type: 'string' },
       'seed-concurrency': { type: 'string', default: '8' },
       out: { type: 'string' },
+      from: { type: 'string' },
+      'worker-node-args': { type: 'string', default: '' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -174,9 +185,14 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  if (opts.from) {
+    process.stdout.write(`${summarize(opts.from.map((f) => JSON.parse(readFileSync(f, 'utf8')) as BenchJson))}\n`);
+    return;
+  }
   const root = process.cwd();
   const say = (line: string) => process.stderr.write(`${line}\n`);
   const startedAt = new Date();
+  const host = machine(); // the commit measured is the one checked out when the run starts
 
   const extras: Extras = {};
   if (opts.extras) {
@@ -199,7 +215,7 @@ async function main(argv: readonly string[]): Promise<void> {
       strategies: opts.strategies,
       change: opts.change,
       seedConcurrency: opts.seedConcurrency,
-      ...(opts.isolate ? { workerEntry: resolve(process.argv[1] as string) } : {}),
+      ...(opts.isolate ? { workerEntry: resolve(process.argv[1] as string), workerNodeArgs: opts.workerNodeArgs } : {}),
       progress: say,
     });
   } finally {
@@ -207,15 +223,13 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 
   const targets = checkTargets(scenarios, opts.transports, extras);
-  const text = [...scenarios.map(formatScenario), formatExtras(extras), '', 'targets (issue #6):', formatTargets(targets)].join('\n');
-  process.stdout.write(`\n${text}\n`);
 
   const out = opts.out ?? join(root, 'bench', 'results', `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   mkdirSync(dirname(out), { recursive: true });
-  const json = {
+  const json: BenchJson = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    machine: machine(),
+    machine: host,
     argv,
     transports: opts.transports,
     scenarios: scenarios.map((s) => ({ ...s, ratios: ratios(s) })),
@@ -223,7 +237,28 @@ async function main(argv: readonly string[]): Promise<void> {
     targets,
   };
   writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
-  process.stdout.write(`\nJSON written to ${out}\n`);
+  process.stdout.write(`\n${summarize([json])}\n\nJSON written to ${out}\n`);
+}
+
+/** The JSON file a run writes. */
+export interface BenchJson {
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly machine: Record<string, unknown>;
+  readonly argv: readonly string[];
+  readonly transports: readonly TransportModel[];
+  readonly scenarios: readonly (ScenarioResult & { ratios: Ratio[] })[];
+  readonly extras: Extras;
+  readonly targets: readonly TargetCheck[];
+}
+
+/** Tables for every scenario of one or more runs, the extras, and the targets checked over all of them. */
+export function summarize(results: readonly BenchJson[]): string {
+  const scenarios = results.flatMap((r) => r.scenarios);
+  const extras: Extras = Object.assign({}, ...results.map((r) => r.extras)) as Extras;
+  const transports = results.flatMap((r) => r.transports).filter((t, i, all) => all.findIndex((u) => u.name === t.name) === i);
+  const targets = checkTargets(scenarios, transports, extras);
+  return [...scenarios.map(formatScenario), formatExtras(extras), '', 'targets (issue #6):', formatTargets(targets)].join('\n');
 }
 
 if (require.main === module) {

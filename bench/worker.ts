@@ -8,10 +8,13 @@ import { runStrategy, type StrategyJob, type StrategyRun } from './strategies';
 
 export const WORKER_FLAG = '--worker';
 
-/** Run `job` in a new Node process executing `entry` (the bundled benchmark). */
-export function runInWorker(entry: string, job: StrategyJob): Promise<StrategyRun> {
+/**
+ * Run `job` in a new Node process executing `entry` (the bundled benchmark). `nodeArgs` go to
+ * node itself, e.g. the heap limits the Lambda runtime derives from the function's memory.
+ */
+export function runInWorker(entry: string, job: StrategyJob, nodeArgs: readonly string[] = []): Promise<StrategyRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry, WORKER_FLAG], {
+    const child = spawn(process.execPath, [...nodeArgs, entry, WORKER_FLAG], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     });

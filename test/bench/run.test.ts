@@ -25,6 +25,7 @@ describe('parseCli', () => {
       extras: true,
       isolate: true,
       seedConcurrency: 8,
+      workerNodeArgs: [],
     });
   });
 
