@@ -11,6 +11,7 @@ import { type ConfigServiceClient, PutEvaluationsCommand } from '@aws-sdk/client
 import { type IAMClient, ListAccessKeysCommand, ListUsersCommand } from '@aws-sdk/client-iam';
 import { ACCESS_KEY_STATUSES, type AccessKey, type AccessKeyStatus, evaluateAccessKeys, shortenAnnotation } from '../rules/access-key-age/policy';
 
+/** What the baseline needs: clients, the decision clock, the limit and the result token. */
 export interface BaselineOptions {
   readonly iam: IAMClient;
   readonly config: ConfigServiceClient;

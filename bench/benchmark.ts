@@ -10,12 +10,14 @@ import { runStrategy, type StrategyJob, type StrategyName, type StrategyRun } fr
 import type { TransportModel } from './transport';
 import { runInWorker } from './worker';
 
+/** Called around every run. */
 export interface BenchmarkHooks {
   /** Called just before a run starts (the test snapshots moto's request counts here). */
   beforeRun?(label: RunLabel): void | Promise<void>;
   afterRun?(label: RunLabel, run: StrategyRun): void | Promise<void>;
 }
 
+/** Which run: population, transport, strategy. */
 export interface RunLabel {
   readonly users: number;
   readonly nonCompliantShare: number;
@@ -23,6 +25,7 @@ export interface RunLabel {
   readonly strategy: StrategyName;
 }
 
+/** The matrix to run and where. */
 export interface BenchmarkOptions {
   /** A running moto_server. */
   readonly endpoint: string;
@@ -50,6 +53,7 @@ export type ReportedRun = Omit<StrategyRun, 'verdicts'> & {
   readonly verdictMismatchExamples: readonly string[];
 };
 
+/** One population: how it was seeded, and every run against it. */
 export interface ScenarioResult {
   readonly users: number;
   readonly nonCompliantShare: number;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type AccessKey, DAY_MS, evaluateAccessKeys } from '../rules/access-key-age/policy';
 
+/** The policy's CPU time for one account. */
 export interface PolicyCpuResult {
   readonly users: number;
   readonly keys: number;
@@ -45,6 +46,7 @@ export function measurePolicyCpu(users = 5000, rounds = 5): PolicyCpuResult {
   return { users, keys: users * 2, firstMs: first.ms, medianMs: median(more), rounds, nonCompliant: first.nonCompliant };
 }
 
+/** One way of bundling the rule handler, its size and cold import time. */
 export interface BundleVariant {
   readonly sdk: 'external' | 'bundled';
   readonly bytes: number;
@@ -95,6 +97,7 @@ function coldImport(file: string): number {
   return Number(out);
 }
 
+/** The median; NaN for no values. */
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const s = [...values].sort((a, b) => a - b);

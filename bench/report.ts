@@ -6,11 +6,13 @@ import type { ReportedRun, ScenarioResult } from './benchmark';
 import type { BundleVariant, PolicyCpuResult } from './extras';
 import { type TransportModel, total } from './transport';
 
+/** The measurements that need no AWS. */
 export interface Extras {
   readonly policy?: PolicyCpuResult;
   readonly bundle?: readonly BundleVariant[];
 }
 
+/** One target of issue #6 and what was measured for it. */
 export interface TargetCheck {
   readonly target: string;
   readonly limit: string;
@@ -30,6 +32,7 @@ export interface Ratio {
   readonly peakRss: number;
 }
 
+/** Baseline ÷ keyage, per transport, for a scenario that ran both. */
 export function ratios(s: ScenarioResult): Ratio[] {
   const out: Ratio[] = [];
   for (const transport of new Set(s.runs.map((r) => r.transport))) {
@@ -48,6 +51,7 @@ export function ratios(s: ScenarioResult): Ratio[] {
   return out;
 }
 
+/** User + system CPU of a run, in ms. */
 export const cpuMs = (r: Pick<ReportedRun, 'cpuUserMs' | 'cpuSystemMs'>): number => r.cpuUserMs + r.cpuSystemMs;
 const mb = (bytes: number): string => (bytes / 1_048_576).toFixed(0);
 const s1 = (ms: number): string => (ms / 1000).toFixed(ms < 10_000 ? 2 : 1);
@@ -94,6 +98,7 @@ export function formatScenario(s: ScenarioResult): string {
   return `${head}\n${table(header, rows)}${ratioTable}\n`;
 }
 
+/** The policy and bundle figures, one line each. */
 export function formatExtras(e: Extras): string {
   const lines: string[] = [];
   if (e.policy) {
@@ -195,6 +200,7 @@ function note(text: string | undefined): { note?: string } {
   return text ? { note: text } : {};
 }
 
+/** The targets as a table, a missed one with its margin. */
 export function formatTargets(checks: readonly TargetCheck[]): string {
   return table(
     ['target', 'limit', 'measured', 'met'],

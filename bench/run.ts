@@ -21,6 +21,7 @@ import { checkTargets, type Extras, formatExtras, formatScenario, formatTargets,
 import { MOTO_TRANSPORT, THROTTLED_TRANSPORT, type TransportModel } from './transport';
 import { WORKER_FLAG, workerMain } from './worker';
 
+/** The command line, parsed and checked. */
 export interface CliOptions {
   readonly users: number[];
   readonly nonCompliant: number[];
@@ -38,6 +39,7 @@ export interface CliOptions {
   readonly from?: string[];
 }
 
+/** What `--help` prints. */
 export const USAGE = `usage: npm run bench -- [options]
   --users LIST            users per population, e.g. 100,1000,5000 (default 5000; 1–5000, IAM's quota)
   --noncompliant LIST     share of NON_COMPLIANT users, e.g. 0.01,0.2 or 1%,20% (default 0.01)

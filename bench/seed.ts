@@ -18,6 +18,7 @@ import { CreateAccessKeyCommand, CreateUserCommand, GenerateCredentialReportComm
 import { DAY_MS } from '../rules/access-key-age/policy';
 import { type BenchAccount, clientConfig } from './moto';
 
+/** The population to seed. */
 export interface SeedOptions {
   readonly users: number;
   /** Share of users that are NON_COMPLIANT, 0–1. */
@@ -30,8 +31,10 @@ export interface SeedOptions {
   readonly prefix?: string;
 }
 
+/** The verdict a seeded user must get. */
 export type ExpectedCompliance = 'COMPLIANT' | 'NON_COMPLIANT';
 
+/** One seeded user and the verdict it must get. */
 export interface SeededUser {
   readonly userName: string;
   readonly userId: string;
@@ -39,6 +42,7 @@ export interface SeededUser {
   readonly keys: number;
 }
 
+/** A seeded account: its users, the decision clock that makes the old keys stale, and the cost of seeding. */
 export interface Population {
   readonly account: BenchAccount;
   readonly users: readonly SeededUser[];

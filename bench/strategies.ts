@@ -16,7 +16,9 @@ import { BaselineFailedError, type BaselineResult, runBaseline } from './baselin
 import { type BenchAccount, clientConfig } from './moto';
 import { BenchTransport, type OperationCount, total, type TransportModel } from './transport';
 
+/** The strategies a run can measure. */
 export const STRATEGIES = ['keyage', 'baseline', 'change'] as const;
+/** One of `STRATEGIES`. */
 export type StrategyName = (typeof STRATEGIES)[number];
 
 /** Everything a run needs. Plain data: it is sent to a worker process as JSON. */
@@ -42,6 +44,7 @@ export interface SelfReport {
   readonly evaluations: number;
 }
 
+/** One measured run. Plain data: it comes back from a worker process as JSON. */
 export interface StrategyRun {
   readonly strategy: StrategyName;
   readonly transport: string;
@@ -70,6 +73,7 @@ export interface StrategyRun {
   readonly verdicts: Record<string, string>;
 }
 
+/** How a run is measured. */
 export interface RunOptions {
   /** The run has this process to itself: report `process.resourceUsage().maxRSS`. */
   readonly ownProcess?: boolean;

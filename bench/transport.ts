@@ -39,8 +39,9 @@ export const MOTO_TRANSPORT: TransportModel = { name: 'moto', latencyMs: 0, iamR
 /** The model of real IAM: 40 ms per call, 10 IAM calls per second, IAM's paging. */
 export const THROTTLED_TRANSPORT: TransportModel = { name: 'throttled', latencyMs: 40, iamRps: 10, iamBurst: 10, configRps: 0, configBurst: 0, iamPaging: true };
 
-/** IAM's page size when a list call sets no MaxItems, and its maximum. */
+/** IAM's page size when a list call sets no MaxItems. */
 export const IAM_DEFAULT_PAGE = 100;
+/** IAM's largest page. */
 export const IAM_MAX_PAGE = 1000;
 
 /** What the transport saw for one `service:Operation`. */
@@ -94,8 +95,10 @@ export class TokenBucket {
   }
 }
 
+/** The services the transport models. */
 export type BenchService = 'iam' | 'config';
 
+/** Clock and sleep, injectable for tests. */
 export interface TransportOptions {
   /** Milliseconds clock for the token buckets. @default performance.now */
   clock?: () => number;

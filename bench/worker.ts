@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { runStrategy, type StrategyJob, type StrategyRun } from './strategies';
 
+/** The argument that makes the bundled benchmark a worker. */
 export const WORKER_FLAG = '--worker';
 
 /**
