@@ -243,6 +243,7 @@ function iamReader(shared: Shared, io: CliIo): IamReader {
   const caller = new AwsCaller({
     ...(io.retry ? { retry: io.retry } : {}),
     ...(io.sleep ? { sleep: io.sleep } : {}),
+    pacing: true,
     onRetry: (info) => shared.log.debug('retrying AWS call', { ...info }),
   });
   return { iam, caller, log: shared.log };

@@ -33,8 +33,30 @@ export interface CallStats {
   transientRetries: number;
 }
 
+/**
+ * Client-side pacing, per service, in the spirit of the SDK's adaptive retry mode: IAM's limits
+ * are unpublished, so keyage learns them. Unpaced until the first throttle; then call starts
+ * are spaced `initialIntervalMs` apart, the spacing doubles on each further throttle (at most
+ * once per interval, so calls throttled together count once) and shrinks by `recoveryFactor`
+ * after each success, never below half the initial spacing again.
+ */
+export interface PacingPolicy {
+  /** Spacing of call starts after the first throttle, in ms. @default 100 (10 calls/s) */
+  initialIntervalMs: number;
+  /** Largest spacing, in ms. @default 2_000 */
+  maxIntervalMs: number;
+  /** Spacing multiplied by this after each success. @default 0.95 */
+  recoveryFactor: number;
+}
+
+export const DEFAULT_PACING_POLICY: PacingPolicy = { initialIntervalMs: 100, maxIntervalMs: 2_000, recoveryFactor: 0.95 };
+
 export interface AwsCallerOptions {
   retry?: Partial<RetryPolicy>;
+  /** Pace calls per service once a service throttles. Off unless given. */
+  pacing?: Partial<PacingPolicy> | boolean;
+  /** Clock for pacing, in ms. @default Date.now */
+  clock?: () => number;
   /** @default real setTimeout */
   sleep?: (ms: number) => Promise<void>;
   /** Random number in [0, 1) for jitter. @default Math.random */
@@ -104,6 +126,40 @@ export function classifyError(err: unknown): ErrorKind {
   return 'other';
 }
 
+/** The spacing of call starts to one service: see {@link PacingPolicy}. */
+export class Pacer {
+  /** Current spacing in ms; 0 while the service has not throttled. */
+  public intervalMs = 0;
+  private floorMs = 0;
+  private nextAt = Number.NEGATIVE_INFINITY;
+  private lastIncreaseAt = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly policy: PacingPolicy) {}
+
+  /** Reserve the next start slot at or after `now`; returns how long to wait for it. */
+  reserve(now: number): number {
+    const start = Math.max(now, this.nextAt);
+    this.nextAt = start + this.intervalMs;
+    return start - now;
+  }
+
+  throttled(now: number): void {
+    if (this.intervalMs === 0) {
+      this.intervalMs = this.policy.initialIntervalMs;
+      this.floorMs = this.policy.initialIntervalMs / 2;
+    } else if (now - this.lastIncreaseAt >= this.intervalMs) {
+      this.intervalMs = Math.min(this.policy.maxIntervalMs, this.intervalMs * 2);
+    } else {
+      return;
+    }
+    this.lastIncreaseAt = now;
+  }
+
+  succeeded(): void {
+    if (this.intervalMs > 0) this.intervalMs = Math.max(this.floorMs, this.intervalMs * this.policy.recoveryFactor);
+  }
+}
+
 export function emptyStats(): CallStats {
   return { attempts: {}, throttledRetries: 0, transientRetries: 0 };
 }
@@ -115,6 +171,9 @@ export class AwsCaller {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly onRetry: AwsCallerOptions['onRetry'];
+  private readonly pacing: PacingPolicy | undefined;
+  private readonly pacers = new Map<string, Pacer>();
+  private readonly clock: () => number;
 
   constructor(options: AwsCallerOptions = {}) {
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
@@ -124,6 +183,19 @@ export class AwsCaller {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = options.random ?? Math.random;
     this.onRetry = options.onRetry;
+    this.clock = options.clock ?? Date.now;
+    this.pacing = options.pacing ? { ...DEFAULT_PACING_POLICY, ...(options.pacing === true ? {} : options.pacing) } : undefined;
+  }
+
+  /** The pacer of one service (`iam`, `config`), when pacing is on. */
+  pacer(service: string): Pacer | undefined {
+    if (!this.pacing) return undefined;
+    let pacer = this.pacers.get(service);
+    if (!pacer) {
+      pacer = new Pacer(this.pacing);
+      this.pacers.set(service, pacer);
+    }
+    return pacer;
   }
 
   /**
@@ -131,12 +203,20 @@ export class AwsCaller {
    * @param operation `service:Operation`, e.g. `iam:ListAccessKeys`; used in counters and errors.
    */
   async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    const pacer = this.pacer(operation.split(':')[0] ?? operation);
     for (let attempt = 1; ; attempt++) {
+      if (pacer) {
+        const wait = pacer.reserve(this.clock());
+        if (wait > 0) await this.sleep(wait);
+      }
       this.stats.attempts[operation] = (this.stats.attempts[operation] ?? 0) + 1;
       try {
-        return await fn();
+        const result = await fn();
+        pacer?.succeeded();
+        return result;
       } catch (err) {
         const kind = classifyError(err);
+        if (kind === 'throttled') pacer?.throttled(this.clock());
         if (kind === 'access-denied') throw new AwsAccessDeniedError(operation, { cause: err });
         if (kind === 'other' || attempt >= this.policy.maxAttempts) {
           throw new AwsCallError(operation, attempt, { cause: err });

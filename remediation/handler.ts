@@ -64,6 +64,7 @@ export function createHandler(deps: Partial<RemediationDependencies> = {}) {
     const caller = new AwsCaller({
       ...(deps.retry ? { retry: deps.retry } : {}),
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
+      pacing: true,
       onRetry: (r) => log.warn('AWS call retried', r),
     });
     try {

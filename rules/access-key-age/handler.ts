@@ -10,7 +10,7 @@
 import { type ConfigServiceClient, GetResourceConfigHistoryCommand } from '@aws-sdk/client-config-service';
 import { GetUserCommand, type IAMClient, type Tag } from '@aws-sdk/client-iam';
 import type { Context } from 'aws-lambda';
-import { AwsCaller, isNoSuchEntity, type RetryPolicy } from '../../lib/aws-call';
+import { AwsCaller, isNoSuchEntity, type PacingPolicy, type RetryPolicy } from '../../lib/aws-call';
 import { createConfigClient, createIamClient } from '../../lib/clients';
 import { DeadlineExceededError, InvalidEventError, KeyageError, messageOf, NoSuchUserError } from '../../lib/errors';
 import { createLogger, type Logger } from '../../lib/log';
@@ -36,6 +36,8 @@ export interface RuleDependencies {
   maxReportAgeMs: number;
   /** Stop the sweep when fewer ms than this remain before the Lambda timeout. @default 30_000 */
   safetyMarginMs: number;
+  /** Client-side pacing once a service throttles (see `PacingPolicy`). @default true */
+  pacing: Partial<PacingPolicy> | boolean;
 }
 
 export interface RuleInvocationResult {
@@ -61,6 +63,8 @@ export function createHandler(deps: Partial<RuleDependencies> = {}) {
     const caller = new AwsCaller({
       ...(deps.retry ? { retry: deps.retry } : {}),
       ...(deps.sleep ? { sleep: deps.sleep } : {}),
+      // learn IAM's unpublished rate: after a throttle, space calls instead of retrying in bursts
+      pacing: deps.pacing ?? true,
       onRetry: (r) => log.warn('AWS call retried', r),
     });
     try {

@@ -4,16 +4,16 @@ import { AwsAccessDeniedError, AwsCallError } from '../../lib/errors';
 const err = (name: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(`${name} happened`), { name, ...extra });
 
 describe('classifyError', () => {
-  it.each<[string, unknown, string]>([
-    ['IAM throttling', err('Throttling', { message: 'Rate exceeded' }), 'throttled'],
-    ['a 429', err('Whatever', { $metadata: { httpStatusCode: 429 } }), 'throttled'],
-    ['"Rate exceeded" under any name', Object.assign(new Error('Rate exceeded'), { name: 'Unknown' }), 'throttled'],
-    ['a 500', err('InternalFailure', { $metadata: { httpStatusCode: 500 } }), 'transient'],
-    ['a connection reset', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'transient'],
-    ['AccessDenied', err('AccessDenied'), 'access-denied'],
-    ['NoSuchEntity', err('NoSuchEntityException'), 'other'],
-    ['a validation error', err('ValidationError', { $metadata: { httpStatusCode: 400 } }), 'other'],
-  ])('%s is %s', (_name, e, kind) => {
+  it.each<[string, string, unknown]>([
+    ['IAM throttling', 'throttled', err('Throttling', { message: 'Rate exceeded' })],
+    ['a 429', 'throttled', err('Whatever', { $metadata: { httpStatusCode: 429 } })],
+    ['"Rate exceeded" under any name', 'throttled', Object.assign(new Error('Rate exceeded'), { name: 'Unknown' })],
+    ['a 500', 'transient', err('InternalFailure', { $metadata: { httpStatusCode: 500 } })],
+    ['a connection reset', 'transient', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
+    ['AccessDenied', 'access-denied', err('AccessDenied')],
+    ['NoSuchEntity', 'other', err('NoSuchEntityException')],
+    ['a validation error', 'other', err('ValidationError', { $metadata: { httpStatusCode: 400 } })],
+  ])('%s is %s', (_name, kind, e) => {
     expect(classifyError(e)).toBe(kind);
   });
 });
@@ -70,5 +70,77 @@ describe('AwsCaller', () => {
 
   it('refuses a retry budget below one attempt', () => {
     expect(() => new AwsCaller({ retry: { maxAttempts: 0 } })).toThrow(/maxAttempts must be a whole number/);
+  });
+});
+
+describe('AwsCaller pacing', () => {
+  const throttle = () => Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+
+  function paced() {
+    let now = 0;
+    const waits: number[] = [];
+    const c = new AwsCaller({
+      pacing: true,
+      clock: () => now,
+      random: () => 0,
+      sleep: async (ms) => {
+        waits.push(ms);
+        now += ms;
+      },
+    });
+    return { c, waits, advance: (ms: number) => (now += ms) };
+  }
+
+  it('does not pace a service that has not throttled', async () => {
+    const { c, waits } = paced();
+    for (let i = 0; i < 5; i++) await c.call('iam:ListAccessKeys', async () => 'ok');
+    expect(waits).toEqual([]);
+    expect(c.pacer('iam')?.intervalMs).toBe(0);
+  });
+
+  it('after a throttle, spaces the starts of calls to that service 100 ms apart, and only that service', async () => {
+    const { c, waits } = paced();
+    const fn = jest.fn().mockRejectedValueOnce(throttle()).mockResolvedValue('ok');
+    await c.call('iam:ListAccessKeys', fn);
+    waits.length = 0;
+    await Promise.all([c.call('iam:ListAccessKeys', async () => 1), c.call('iam:ListAccessKeys', async () => 2), c.call('iam:ListAccessKeys', async () => 3)]);
+    expect(waits.length).toBeGreaterThanOrEqual(2);
+    expect(Math.min(...waits)).toBeGreaterThan(0);
+    await c.call('config:PutEvaluations', async () => 'ok');
+    expect(c.pacer('config')?.intervalMs).toBe(0);
+  });
+
+  it('doubles the spacing on further throttles, once per interval, up to 2 s; shrinks it after successes to no less than 50 ms', () => {
+    const { c } = paced();
+    const pacer = c.pacer('iam');
+    if (!pacer) throw new Error('pacing is on');
+    pacer.throttled(0);
+    expect(pacer.intervalMs).toBe(100);
+    pacer.throttled(10); // thrown by a call in flight at the same time: counts once
+    expect(pacer.intervalMs).toBe(100);
+    for (let t = 100; t <= 1000; t += 200) pacer.throttled(t * 10);
+    expect(pacer.intervalMs).toBe(2000);
+    for (let i = 0; i < 500; i++) pacer.succeeded();
+    expect(pacer.intervalMs).toBe(50);
+  });
+
+  it('holds 40 calls under a 10 calls/s limit to a handful of throttles', async () => {
+    const { c, advance } = paced();
+    // a token bucket of 10 calls/s with a burst of 10, on the same virtual clock
+    let tokens = 10;
+    let last = 0;
+    let clock = 0;
+    const iam = async () => {
+      clock = (c as unknown as { clock: () => number }).clock();
+      tokens = Math.min(10, tokens + ((clock - last) / 1000) * 10);
+      last = clock;
+      advance(40); // latency
+      if (tokens < 1) throw throttle();
+      tokens -= 1;
+      return 'ok';
+    };
+    for (let i = 0; i < 40; i++) await c.call('iam:ListAccessKeys', iam);
+    expect(c.stats.attempts['iam:ListAccessKeys']).toBeLessThanOrEqual(46);
+    expect(c.stats.throttledRetries).toBeLessThanOrEqual(6);
   });
 });
