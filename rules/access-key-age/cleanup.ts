@@ -3,6 +3,10 @@
  * last evaluation of a user deleted while the rule was not looking (a missed change event, a
  * rule deployed after the deletion). Page GetComplianceDetailsByConfigRule to the end and
  * answer NOT_APPLICABLE for every evaluated user ID that IAM no longer has.
+ *
+ * Only evaluations ordered before this sweep's trigger are cleared: a user created after
+ * ListUsers ran, and already evaluated by a change event, has a later ordering timestamp and
+ * is not this sweep's to judge.
  */
 import { type ConfigServiceClient, GetComplianceDetailsByConfigRuleCommand } from '@aws-sdk/client-config-service';
 import type { AwsCaller } from '../../lib/aws-call';
@@ -30,7 +34,9 @@ export async function clearEvaluationsOfMissingUsers(
     );
     for (const r of page.EvaluationResults ?? []) {
       const q = r.EvaluationResultIdentifier?.EvaluationResultQualifier;
-      if (q?.ResourceType === USER_RESOURCE_TYPE && q.ResourceId && !existingUserIds.has(q.ResourceId)) stale.add(q.ResourceId);
+      const ordered = r.EvaluationResultIdentifier?.OrderingTimestamp;
+      const newer = ordered !== undefined && new Date(ordered).getTime() > orderingTimestamp.getTime();
+      if (q?.ResourceType === USER_RESOURCE_TYPE && q.ResourceId && !existingUserIds.has(q.ResourceId) && !newer) stale.add(q.ResourceId);
     }
     nextToken = page.NextToken;
   } while (nextToken);

@@ -61,7 +61,7 @@ export interface SweepOptions {
 export interface SweepResult {
   /** One entry per user decided, in ListUsers order. */
   readonly users: readonly UserEvaluation[];
-  /** Every user ID that exists in the account (decided or not). */
+  /** Every user ID ListUsers returned (decided or not, deleted during the sweep or not). */
   readonly allUserIds: ReadonlySet<string>;
   readonly report: { readonly used: boolean; readonly reason?: string; readonly generatedAt?: Date };
   /** Users read live with ListAccessKeys. */
@@ -142,8 +142,8 @@ export async function sweepAccount(reader: IamReader, params: RuleParameters, op
       keys = await readUserKeys(reader, user.userName);
     } catch (err) {
       if (err instanceof NoSuchUserError) {
+        // It keeps its place in allUserIds: it has its evaluation here, so cleanup must not add another.
         record({ ...identity(user), compliance: 'NOT_APPLICABLE', annotation: `User ${user.userName} was deleted during the evaluation.`, source: 'deleted' });
-        allUserIds.delete(user.userId);
         return;
       }
       throw err;

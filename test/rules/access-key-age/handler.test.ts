@@ -423,6 +423,37 @@ describe('scheduled sweep', () => {
     expectEvaluation(sent, { resourceId: all[1]!.UserId, compliance: 'COMPLIANT' });
   });
 
+  it('a user deleted mid-sweep, with a real result token: one NOT_APPLICABLE for it (cleanup adds none) and the other users are still put', async () => {
+    const all = users(2);
+    iamMock.on(ListUsersCommand).resolves({ Users: all });
+    iamMock.on(GenerateCredentialReportCommand).resolves({ State: 'COMPLETE' });
+    iamMock.on(GetCredentialReportCommand).resolves({ Content: Buffer.from(credentialReportCsv([])), GeneratedTime: NOW });
+    iamMock.on(ListAccessKeysCommand, { UserName: 'user0' }).rejects(new NoSuchEntityException({ message: 'gone', $metadata: {} }));
+    iamMock.on(ListAccessKeysCommand, { UserName: 'user1' }).resolves({ AccessKeyMetadata: [{ UserName: 'user1', AccessKeyId: 'AKIAUSER1KEY00000001', Status: 'Active', CreateDate: daysAgo(695) }] });
+    const result = (id: string) => ({ EvaluationResultIdentifier: { OrderingTimestamp: daysAgo(1), EvaluationResultQualifier: { ConfigRuleName: 'keyage-access-key-age', ResourceType: 'AWS::IAM::User', ResourceId: id } } });
+    configMock.on(GetComplianceDetailsByConfigRuleCommand).resolves({ EvaluationResults: [result(all[0]!.UserId), result(all[1]!.UserId)] });
+    await handler()(scheduledEvent(undefined, { resultToken: 'real-token' }));
+    const sent = evaluationsSent(configMock);
+    expect(sent).toHaveLength(2);
+    expectEvaluation(sent, { resourceId: all[0]!.UserId, compliance: 'NOT_APPLICABLE', annotation: 'User user0 was deleted during the evaluation.' });
+    expectEvaluation(sent, { resourceId: all[1]!.UserId, compliance: 'NON_COMPLIANT' });
+  });
+
+  it('cleanup leaves alone an evaluation ordered after the sweep was triggered (a user created and evaluated since)', async () => {
+    const all = users(1);
+    iamMock.on(ListUsersCommand).resolves({ Users: all });
+    reportFor(all, () => 5);
+    const trigger = new Date('2026-11-25T12:00:00.000Z');
+    const result = (id: string, at: Date) => ({ EvaluationResultIdentifier: { OrderingTimestamp: at, EvaluationResultQualifier: { ConfigRuleName: 'keyage-access-key-age', ResourceType: 'AWS::IAM::User', ResourceId: id } } });
+    configMock.on(GetComplianceDetailsByConfigRuleCommand).resolves({
+      EvaluationResults: [result('AIDANEWUSER000000001', new Date(trigger.getTime() + 60_000)), result('AIDAGONE000000000001', new Date(trigger.getTime() - DAY_MS))],
+    });
+    await handler()(scheduledEvent(undefined, { resultToken: 'real-token', notificationCreationTime: trigger.toISOString() }));
+    const ids = evaluationsSent(configMock).map((e) => e.ComplianceResourceId);
+    expect(ids).toContain('AIDAGONE000000000001');
+    expect(ids).not.toContain('AIDANEWUSER000000001');
+  });
+
   it('with ExemptionTag, reads users with their tags in pages of GetAccountAuthorizationDetails and exempts tagged users', async () => {
     const all = users(3);
     iamMock.on(GetAccountAuthorizationDetailsCommand, { Filter: ['User'], MaxItems: 1000 }).resolves({
