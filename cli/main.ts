@@ -86,6 +86,7 @@ interface RemediateOptions extends SharedOptions {
   user: string;
   apply?: boolean;
   delete?: boolean;
+  replay?: boolean;
   format: RemediateFormat;
 }
 
@@ -161,7 +162,7 @@ Examples:
   audit.addHelpText(
     'after',
     `
-Live audits need iam:ListUsers (iam:GetAccountAuthorizationDetails with --exemption-tag),
+Live audits need iam:GetAccountAuthorizationDetails (users with their tags, 1,000 a call),
 iam:ListAccessKeys and iam:GetAccessKeyLastUsed; they change nothing.`,
   );
   audit.action(async (opts: AuditOptions) => {
@@ -179,6 +180,10 @@ iam:ListAccessKeys and iam:GetAccessKeyLastUsed; they change nothing.`,
     .requiredOption('--user <name>', 'the IAM user name (or user ID, AIDA…)')
     .option('--apply', 'make the changes (default: dry run, change nothing)')
     .option('--delete', 'include stage 2: delete keys keyage deactivated once the grace period has passed')
+    .option(
+      '--replay',
+      `with --apply, allow a --now more than ${CLOCK_TOLERANCE_MINUTES} minutes from the current time, to replay a key's life in a test account (records are dated --now)`,
+    )
     .addOption(new Option('--format <format>', 'output format').choices(REMEDIATE_FORMATS).default('table'));
   addSharedOptions(remediate);
   remediate.addHelpText(
@@ -282,8 +287,22 @@ async function runAudit(opts: AuditOptions, io: CliIo): Promise<number> {
   return hasFindings(report) ? EXIT.findings : EXIT.ok;
 }
 
+/** How far `--now` may be from the real clock when `--apply` writes to IAM without `--replay`. */
+export const CLOCK_TOLERANCE_MINUTES = 5;
+
 async function runRemediate(opts: RemediateOptions, io: CliIo): Promise<number> {
   const shared = parseShared(opts, io);
+  // A deactivation record dated in the past would shorten the grace period of the real delete
+  // runbook; one dated in the future would deactivate a key that is not stale yet. Applying
+  // with a moved clock is for replays in a test account, and must be asked for.
+  const real = (io.clock ?? (() => new Date()))();
+  if (opts.apply && opts.now !== undefined && !opts.replay && Math.abs(shared.now.getTime() - real.getTime()) > CLOCK_TOLERANCE_MINUTES * 60_000) {
+    throw new InvalidParameterError(
+      '--now',
+      opts.now,
+      `a time within ${CLOCK_TOLERANCE_MINUTES} minutes of the current time (${real.toISOString()}) when --apply writes to IAM, because deactivation records are dated --now and the delete stage counts the grace period from them; add --replay to replay a key's life in a test account`,
+    );
+  }
   const target = parseUserTarget(opts.user, '--user');
   if ('allUsers' in target) {
     throw new InvalidParameterError('--user', opts.user, 'one IAM user name or user ID (AIDA…); keyage remediate acts on one user at a time');

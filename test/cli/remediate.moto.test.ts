@@ -41,7 +41,7 @@ describeWithMoto('keyage remediate against moto_server', () => {
   });
 
   it('a dry run (the default) prints the plan, sends no write call and changes nothing; exit 1', async () => {
-    const run = await remediate('--user', 'bob', '--now', dayIso(91), '--delete');
+    const run = await remediate('--user', 'bob', '--replay', '--now', dayIso(91), '--delete');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(1);
     expect(run.result?.dryRun).toBe(true);
@@ -56,7 +56,7 @@ describeWithMoto('keyage remediate against moto_server', () => {
     const now = dayIso(91);
     const dry = await remediate('--user', 'bob', '--now', now);
     const planned = dry.result?.deactivation?.actions.filter((a) => a.action !== 'keep').map((a) => [a.accessKeyId, a.action]);
-    const applied = await remediate('--user', 'bob', '--now', now, '--apply');
+    const applied = await remediate('--user', 'bob', '--replay', '--now', now, '--apply');
     expect(applied.code).toBe(0);
     expect(applied.result?.dryRun).toBe(false);
     expect(applied.result?.deactivation?.actions.filter((a) => a.applied).map((a) => [a.accessKeyId, a.action])).toEqual(planned);
@@ -71,9 +71,9 @@ describeWithMoto('keyage remediate against moto_server', () => {
   });
 
   it('replays a key life with --now: deactivated on day 91, kept through the grace period, deleted after it', async () => {
-    expect((await remediate('--user', 'bob', '--now', dayIso(91), '--apply')).code).toBe(0);
+    expect((await remediate('--user', 'bob', '--replay', '--now', dayIso(91), '--apply')).code).toBe(0);
 
-    const during = await remediate('--user', 'bob', '--now', dayIso(91 + 13), '--delete', '--apply');
+    const during = await remediate('--user', 'bob', '--replay', '--now', dayIso(91 + 13), '--delete', '--apply');
     expect(during.result?.deletion?.actions.map((a) => [a.action, a.applied])).toEqual([
       ['keep', false],
       ['keep', false],
@@ -81,11 +81,11 @@ describeWithMoto('keyage remediate against moto_server', () => {
     expect(during.result?.deletion?.actions[0]?.reason).toContain('grace period of 14 days ends on');
     expect(Object.keys(await keyStates('bob'))).toHaveLength(2);
 
-    const dry = await remediate('--user', 'bob', '--now', dayIso(91 + 14), '--delete');
+    const dry = await remediate('--user', 'bob', '--replay', '--now', dayIso(91 + 14), '--delete');
     expect(dry.result?.deletion?.actions.map((a) => [a.accessKeyId, a.action, a.applied])).toEqual(bob.accessKeyIds.map((id) => [id, 'delete', false]));
     expect(Object.keys(await keyStates('bob'))).toHaveLength(2);
 
-    const after = await remediate('--user', 'bob', '--now', dayIso(91 + 14), '--delete', '--apply');
+    const after = await remediate('--user', 'bob', '--replay', '--now', dayIso(91 + 14), '--delete', '--apply');
     expect(after.code).toBe(0);
     expect(after.result?.deletion?.actions.map((a) => [a.accessKeyId, a.action, a.applied])).toEqual(bob.accessKeyIds.map((id) => [id, 'delete', true]));
     expect(await keyStates('bob')).toEqual({});
@@ -93,21 +93,21 @@ describeWithMoto('keyage remediate against moto_server', () => {
   });
 
   it('--grace-days sets the grace period of the delete stage', async () => {
-    await remediate('--user', 'bob', '--now', dayIso(91), '--apply');
-    const run = await remediate('--user', 'bob', '--now', dayIso(91 + 3), '--delete', '--grace-days', '3');
+    await remediate('--user', 'bob', '--replay', '--now', dayIso(91), '--apply');
+    const run = await remediate('--user', 'bob', '--replay', '--now', dayIso(91 + 3), '--delete', '--grace-days', '3');
     expect(run.result?.parameters.graceDays).toBe(3);
     expect(run.result?.deletion?.actions.map((a) => a.action)).toEqual(['delete', 'delete']);
   });
 
   it('keys younger than the limit are kept: exit 0, nothing changed even with --apply', async () => {
-    const run = await remediate('--user', 'bob', '--now', dayIso(90), '--apply');
+    const run = await remediate('--user', 'bob', '--replay', '--now', dayIso(90), '--apply');
     expect(run.code).toBe(0);
     expect(run.result?.deactivation?.actions.map((a) => a.action)).toEqual(['keep', 'keep']);
     expect(calls.map((c) => c.commandName).filter((n) => WRITES.includes(n))).toEqual([]);
   });
 
   it('an exempt user is left alone with --exemption-tag, even with --apply', async () => {
-    const run = await remediate('--user', 'svc', '--now', dayIso(400), '--apply', '--exemption-tag', 'keyage-exempt=true');
+    const run = await remediate('--user', 'svc', '--replay', '--now', dayIso(400), '--apply', '--exemption-tag', 'keyage-exempt=true');
     expect(run.code).toBe(0);
     expect(run.result?.deactivation?.exempt).toBe(true);
     expect(run.result?.deactivation?.actions.map((a) => a.action)).toEqual(['keep']);

@@ -43,7 +43,11 @@ function givenBob(tags: { Key: string; Value: string }[] = [], keys = [{ id: OLD
 }
 
 const remediate = async (...args: string[]) => {
-  const run = await runCli(['remediate', '--now', PINNED_NOW, '--format', 'json', ...args], { iam: new IAMClient({ region: 'us-east-1' }), sleep: async () => undefined });
+  const run = await runCli(['remediate', '--now', PINNED_NOW, '--format', 'json', ...args], {
+    iam: new IAMClient({ region: 'us-east-1' }),
+    sleep: async () => undefined,
+    clock: () => new Date(PINNED_NOW), // the real clock agrees with --now, as in real use
+  });
   return { ...run, result: run.stdout ? (JSON.parse(run.stdout) as RemediateResult) : undefined };
 };
 
@@ -83,6 +87,22 @@ describe('keyage remediate (mocked IAM)', () => {
       [OLD, 'deactivate', false],
       [NEW, 'keep', false],
     ]);
+  });
+
+  it('--apply with a --now far from the real clock is refused (exit 2, nothing read or written) unless --replay asks for it', async () => {
+    givenBob();
+    const refused = await remediate('--user', 'bob', '--apply', '--now', '2026-01-01T00:00:00Z');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('Invalid value for parameter --now: "2026-01-01T00:00:00Z". Allowed: a time within 5 minutes of the current time (2026-11-25T12:00:00.000Z) when --apply writes to IAM');
+    expect(iamMock.calls()).toHaveLength(0);
+
+    const dry = await remediate('--user', 'bob', '--now', '2026-01-01T00:00:00Z');
+    expect(dry.code).not.toBe(2); // a dry run may look at any instant
+    expectNoWrites();
+
+    const replay = await remediate('--user', 'bob', '--apply', '--replay', '--now', '2027-06-01T00:00:00Z');
+    expect(replay.code).toBe(0);
+    expect(iamMock).toHaveReceivedCommandWith(TagUserCommand, { UserName: 'bob', Tags: [{ Key: `keyage:deactivated:${OLD}`, Value: '2027-06-01T00:00:00.000Z' }] });
   });
 
   it('--apply writes the record at --now first, then makes exactly the stale key Inactive', async () => {
