@@ -244,7 +244,10 @@ export async function deleteDeactivatedKeys(ctx: RemediationContext, request: De
       let result: RemediationAction = { ...planned, applied: false };
       if (!request.dryRun && (planned.action === 'delete' || planned.action === 'clear-record')) {
         try {
-          result = planned.action === 'delete' ? await deleteKey(ctx, planned, request.now, params) : await clearRecord(ctx, planned);
+          result =
+            planned.action === 'delete'
+              ? await deleteKey(ctx, planned, request.now, params, request.exemptionTag)
+              : await clearRecord(ctx, planned, request.now);
         } catch (err) {
           failures.push({ accessKeyId: planned.accessKeyId, action: planned.action, error: messageOf(err) });
           result = { ...planned, applied: false, outcome: `Failed: ${messageOf(err)}` };
@@ -326,7 +329,13 @@ async function deactivateKey(ctx: RemediationContext, planned: PlannedAction, no
 }
 
 /** Re-read everything the decision rests on, decide again, and delete only if the answer is still "delete". */
-async function deleteKey(ctx: RemediationContext, planned: PlannedAction, now: Date, params: { graceDays: number }): Promise<RemediationAction> {
+async function deleteKey(
+  ctx: RemediationContext,
+  planned: PlannedAction,
+  now: Date,
+  params: { graceDays: number },
+  exemptionTag: ExemptionTag | undefined,
+): Promise<RemediationAction> {
   const { userName, accessKeyId } = planned;
   const alreadyDeleted = 'Already deleted (by another run or a person); its record is cleared.';
   // Re-read everything the decision rests on. The key's status is read LAST, right before the
@@ -338,6 +347,9 @@ async function deleteKey(ctx: RemediationContext, planned: PlannedAction, now: D
   } catch (err) {
     if (err instanceof NoSuchUserError) return { ...planned, applied: false, outcome: 'The user no longer exists; nothing to delete.' };
     throw err;
+  }
+  if (exemptionTag && isExempt(tags, exemptionTag)) {
+    return { ...planned, applied: false, outcome: 'Re-checked before deleting: the user now carries the exemption tag, so the key is not deleted.' };
   }
   const record = readDeactivationRecords(tags).find((r) => r.accessKeyId.toUpperCase() === accessKeyId.toUpperCase());
   const lastUsedAt = await readLastUsed(ctx, accessKeyId);
@@ -375,7 +387,7 @@ async function deleteKey(ctx: RemediationContext, planned: PlannedAction, now: D
 }
 
 /** Clear a record, after checking it still says what the plan saw (another run may have rewritten it). */
-async function clearRecord(ctx: RemediationContext, planned: PlannedAction): Promise<RemediationAction> {
+async function clearRecord(ctx: RemediationContext, planned: PlannedAction, now: Date): Promise<RemediationAction> {
   const { userName, accessKeyId } = planned;
   let tags: Tag[];
   let keys: Awaited<ReturnType<typeof readUserKeys>>;
@@ -396,7 +408,31 @@ async function clearRecord(ctx: RemediationContext, planned: PlannedAction): Pro
     return { ...planned, applied: false, outcome: 'Re-checked before clearing: the key or its record changed meanwhile; left for the next run.' };
   }
   const changed = await untagQuietly(ctx, userName, record.tagKey);
-  return changed ? { ...planned, applied: true } : { ...planned, applied: false, outcome: 'The user no longer exists.' };
+  if (!changed) return { ...planned, applied: false, outcome: 'The user no longer exists.' };
+  // IAM has no conditional untag. If another run recorded a new deactivation and switched the
+  // key off between the re-read and the untag, the key is now Inactive with no record, and
+  // keyage would never delete it: write a fresh record (restarting its grace period, the safe way).
+  return (await rerecordIfDeactivatedMeanwhile(ctx, planned, now)) ?? { ...planned, applied: true };
+}
+
+async function rerecordIfDeactivatedMeanwhile(ctx: RemediationContext, planned: PlannedAction, now: Date): Promise<RemediationAction | undefined> {
+  const { userName, accessKeyId } = planned;
+  try {
+    const key = (await readUserKeys(ctx, userName)).find((k) => k.accessKeyId === accessKeyId);
+    if (!key || key.status === 'Active') return undefined;
+    const recorded = readDeactivationRecords(await readUserTags(ctx, userName)).some((r) => r.accessKeyId.toUpperCase() === accessKeyId.toUpperCase());
+    if (recorded) return undefined;
+    const tagKey = deactivationTagKey(accessKeyId);
+    await ctx.caller.call('iam:TagUser', () => ctx.iam.send(new TagUserCommand({ UserName: userName, Tags: [{ Key: tagKey, Value: now.toISOString() }] })));
+    return {
+      ...planned,
+      applied: true,
+      outcome: 'Record cleared, but another run deactivated the key meanwhile: a fresh record was written, restarting its grace period.',
+    };
+  } catch (err) {
+    if (err instanceof NoSuchUserError || isNoSuchEntity(err)) return undefined;
+    throw err;
+  }
 }
 
 /** UntagUser, treating a user that no longer exists as done. Returns false in that case. */

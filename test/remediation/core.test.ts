@@ -282,6 +282,39 @@ describe('deleteDeactivatedKeys', () => {
     expect(report.actions[0]).toMatchObject({ action: 'clear-record', applied: true });
   });
 
+  it('a record cleared just as another run deactivated the key (IAM has no conditional untag) is written again, restarting the grace period', async () => {
+    givenAlice([keyMeta(OLD, 120, 'Active')], [recordTag(OLD, ago(5))]);
+    // plan + re-check see the Active key and the old record; after the untag, the key is Inactive and unrecorded
+    iamMock
+      .on(ListAccessKeysCommand, { UserName: 'alice' })
+      .resolvesOnce({ AccessKeyMetadata: [keyMeta(OLD, 120, 'Active')] })
+      .resolvesOnce({ AccessKeyMetadata: [keyMeta(OLD, 120, 'Active')] })
+      .resolves({ AccessKeyMetadata: [keyMeta(OLD, 120, 'Inactive')] });
+    iamMock
+      .on(ListUserTagsCommand, { UserName: 'alice' })
+      .resolvesOnce({ Tags: [recordTag(OLD, ago(5))] })
+      .resolvesOnce({ Tags: [recordTag(OLD, ago(5))] })
+      .resolves({ Tags: [] });
+    const report = await deleteDeactivatedKeys(ctx(), { ...request, dryRun: false });
+    expect(iamMock).toHaveReceivedCommandWith(UntagUserCommand, { UserName: 'alice', TagKeys: [`keyage:deactivated:${OLD}`] });
+    expect(iamMock).toHaveReceivedCommandWith(TagUserCommand, { UserName: 'alice', Tags: [{ Key: `keyage:deactivated:${OLD}`, Value: NOW.toISOString() }] });
+    expect(sent().indexOf('UntagUser')).toBeLessThan(sent().indexOf('TagUser'));
+    expect(iamMock).toHaveReceivedCommandTimes(DeleteAccessKeyCommand, 0);
+    expect(report.actions[0]?.outcome).toContain('a fresh record was written');
+  });
+
+  it('a user who carries the exemption tag by the time of the re-check keeps the key', async () => {
+    givenAlice([keyMeta(OLD, 120, 'Inactive')], [recordTag(OLD, ago(15))]);
+    iamMock
+      .on(ListUserTagsCommand, { UserName: 'alice' })
+      .resolvesOnce({ Tags: [recordTag(OLD, ago(15))] })
+      .resolves({ Tags: [recordTag(OLD, ago(15)), { Key: 'keyage-exempt', Value: 'true' }] });
+    const report = await deleteDeactivatedKeys(ctx(), { ...request, exemptionTag: { key: 'keyage-exempt' }, dryRun: false });
+    expect(iamMock).toHaveReceivedCommandTimes(DeleteAccessKeyCommand, 0);
+    expect(report.actions[0]).toMatchObject({ action: 'delete', applied: false });
+    expect(report.actions[0]?.outcome).toBe('Re-checked before deleting: the user now carries the exemption tag, so the key is not deleted.');
+  });
+
   it('does not clear a record that another run rewrote meanwhile', async () => {
     givenAlice([keyMeta(OLD, 120, 'Active')], [recordTag(OLD, ago(5))]);
     iamMock.on(ListUserTagsCommand, { UserName: 'alice' }).resolvesOnce({ Tags: [recordTag(OLD, ago(5))] }).resolves({ Tags: [recordTag(OLD, NOW)] });
