@@ -3,11 +3,9 @@
  * and open fresh, isolated AWS accounts in it.
  *
  * The server itself is started by `test/harness/moto-server.ts`, shared with the jest global
- * setup. The account logic mirrors `test/harness/moto.ts`, which defines jest blocks at module
- * level and so cannot be loaded by a plain Node program.
+ * setup. So is the opening of a fresh account (`openFreshAccount`).
  */
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { type MotoServer, startMotoServer as startServer } from '../test/harness/moto-server';
+import { type MotoServer, openFreshAccount, startMotoServer as startServer } from '../test/harness/moto-server';
 
 export type { MotoServer };
 
@@ -31,21 +29,9 @@ export interface BenchAccount {
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string };
 }
 
-let accounts = 0;
-
-/** A fresh, empty AWS account in moto: AssumeRole into a random account ID gives it its own IAM and Config state. */
+/** A fresh, empty AWS account in moto (see `openFreshAccount`). */
 export async function newBenchAccount(endpoint: string, region = 'us-east-1'): Promise<BenchAccount> {
-  accounts += 1;
-  const accountId = String(100_000_000_000 + ((process.pid * 7919 + accounts * 104_729 + Math.floor(Math.random() * 1e9)) % 899_999_999_999));
-  const sts = new STSClient({ endpoint, region, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-  try {
-    const out = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/keyage-bench`, RoleSessionName: 'keyage-bench' }));
-    const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('moto AssumeRole returned no credentials');
-    return { endpoint, region, accountId, credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken } };
-  } finally {
-    sts.destroy();
-  }
+  return { endpoint, region, ...(await openFreshAccount(endpoint, region, 'keyage-bench')) };
 }
 
 /** SDK client settings for an account (add `maxAttempts` as the strategy needs). */

@@ -1,6 +1,7 @@
 /**
  * Start and stop a local `moto_server` (a local AWS that the real SDK v3 clients reach over
- * HTTP). Plain Node code with no jest globals: the jest global setup and the benchmark share it.
+ * HTTP), and open fresh accounts in it. Plain Node code with no jest globals: the jest global
+ * setup, the test harness and the benchmark share it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 
 /** A moto_server this process started. */
 export interface MotoServer {
@@ -48,6 +50,38 @@ export async function startMotoServer(bin = process.env.KEYAGE_MOTO_SERVER ?? 'm
       if (child.exitCode === null) child.kill('SIGKILL');
     },
   };
+}
+
+/** Credentials of one account in moto. */
+export interface MotoAccountCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+}
+
+let accounts = 0;
+
+/**
+ * A fresh, empty AWS account in moto: AssumeRole into a random account ID gives it IAM and
+ * Config state of its own, so parallel users of one server never see each other's users.
+ * @param label the role and session name, for moto's logs.
+ */
+export async function openFreshAccount(
+  endpoint: string,
+  region: string,
+  label: string,
+): Promise<{ accountId: string; credentials: MotoAccountCredentials }> {
+  accounts += 1;
+  const accountId = String(100_000_000_000 + ((process.pid * 7919 + accounts * 104_729 + Math.floor(Math.random() * 1e9)) % 899_999_999_999));
+  const sts = new STSClient({ endpoint, region, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  try {
+    const out = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/${label}`, RoleSessionName: label }));
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('moto AssumeRole returned no credentials');
+    return { accountId, credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken } };
+  } finally {
+    sts.destroy();
+  }
 }
 
 function safeRead(file: string): string {

@@ -7,7 +7,7 @@
  */
 import { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, type Tag } from '@aws-sdk/client-iam';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { type MotoAccountCredentials, openFreshAccount } from './moto-server';
 
 export const motoEndpoint: string | undefined = process.env.KEYAGE_MOTO_ENDPOINT;
 export const motoUnavailable: string | undefined = process.env.KEYAGE_MOTO_UNAVAILABLE;
@@ -17,11 +17,7 @@ export const describeWithMoto: (name: string, fn: () => void) => void = motoEndp
   ? describe
   : (name, fn) => describe.skip(`${name} [SKIPPED: moto_server is not available: ${motoUnavailable ?? 'unknown'}]`, fn);
 
-export interface MotoCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-}
+export type MotoCredentials = MotoAccountCredentials;
 
 export interface MotoAccount {
   readonly accountId: string;
@@ -34,20 +30,11 @@ export interface MotoAccount {
   env(): Record<string, string>;
 }
 
-let counter = 0;
-
 /** A fresh, empty AWS account in moto, with SDK clients for it. */
 export async function newMotoAccount(region = 'us-east-1'): Promise<MotoAccount> {
   const endpoint = motoEndpoint;
   if (!endpoint) throw new Error(`moto_server is not available: ${motoUnavailable ?? 'KEYAGE_MOTO_ENDPOINT is not set'}`);
-  counter += 1;
-  const accountId = String(100_000_000_000 + ((process.pid * 7919 + counter * 104_729 + Math.floor(Math.random() * 1e6)) % 899_999_999_999)).padStart(12, '1');
-  const sts = new STSClient({ endpoint, region, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-  const out = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${accountId}:role/keyage-test`, RoleSessionName: 'keyage-test' }));
-  sts.destroy();
-  const c = out.Credentials;
-  if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('moto AssumeRole returned no credentials');
-  const credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+  const { accountId, credentials } = await openFreshAccount(endpoint, region, 'keyage-test');
   const common = { endpoint, region, credentials, maxAttempts: 1 };
   return {
     accountId,
