@@ -38,6 +38,26 @@ import { inPool } from './population';
 const GRACE_DAYS = 14;
 const MAX_AGE = 90;
 
+/** The IAM writes keyage sends; the deletion guard serializes them (see `faultyContext`). */
+const WRITES = new Set(['TagUserCommand', 'UntagUserCommand', 'UpdateAccessKeyCommand', 'DeleteAccessKeyCommand']);
+
+/** One at a time: `exclusive(fn)` runs `fn` once every earlier holder has finished. */
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+}
+
+/** Every write sent by the clients under test, across runs. */
+const writes = new Mutex();
+
 interface Snapshot {
   keys: string[];
   tags: string[];
@@ -122,12 +142,19 @@ describeWithMoto('remediation under faults, races and people acting meanwhile', 
     clients.push(iam, config);
     iam.middlewareStack.add(
       (next, context) => async (args) => {
-        if (context.commandName === 'DeleteAccessKeyCommand') {
-          const { UserName, AccessKeyId } = args.input as { UserName: string; AccessKeyId: string };
-          const problem = await deletionProblem(UserName, AccessKeyId, now());
-          if (problem) violations.push(`DeleteAccessKey ${UserName}/${AccessKeyId}: ${problem}`);
-        }
-        return next(args);
+        if (!WRITES.has(context.commandName ?? '')) return next(args);
+        // The guard's reads and the delete form one step: no other run's write may land between
+        // them, or the guard would judge a state the delete never met (a key deleted, then its
+        // record cleared, by another run after the guard listed the keys but before it read the
+        // tags). Reads are not serialized, so the runs still race where keyage itself can.
+        return writes.exclusive(async () => {
+          if (context.commandName === 'DeleteAccessKeyCommand') {
+            const { UserName, AccessKeyId } = args.input as { UserName: string; AccessKeyId: string };
+            const problem = await deletionProblem(UserName, AccessKeyId, now());
+            if (problem) violations.push(`DeleteAccessKey ${UserName}/${AccessKeyId}: ${problem}`);
+          }
+          return next(args);
+        });
       },
       { step: 'initialize', name: 'keyageDeletionGuard' },
     );
