@@ -16,7 +16,9 @@ import { messageOf, NoSuchUserError, UnexpectedResponseError } from '../lib/erro
 import { type IamReader, listAllUsersWithTags, readUserKeys } from '../rules/access-key-age/iam';
 import { formatExemptionTag, isExempt } from '../rules/access-key-age/parameters';
 import type { AccessKey } from '../rules/access-key-age/policy';
+import { assessRecords, type Failure } from '../remediation/core';
 import { type LiveKey, type PlannedAction as RunbookAction, planDeactivation, planDeletion, type UserFacts } from '../remediation/plan';
+import type { RecordSigner } from '../remediation/records';
 import {
   accountOf,
   AUDIT_SCHEMA_VERSION,
@@ -31,8 +33,16 @@ import {
 } from './audit-report';
 import { mapWithConcurrency } from './pool';
 
-/** The IAM actions a live audit needs: all read-only. */
-export const LIVE_AUDIT_ACTIONS = ['iam:GetAccountAuthorizationDetails', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed'] as const;
+/** The actions a live audit needs: all read-only. */
+export const LIVE_AUDIT_ACTIONS = [
+  'iam:GetAccountAuthorizationDetails',
+  'iam:ListAccessKeys',
+  'iam:GetAccessKeyLastUsed',
+  'config:DescribeConfigRules',
+  'ssm:DescribeDocument',
+  'kms:DescribeKey',
+  'kms:VerifyMac',
+] as const;
 
 /** How to audit the live account. */
 export interface LiveAuditOptions {
@@ -43,6 +53,10 @@ export interface LiveAuditOptions {
   readonly graceDays: number;
   readonly region: string;
   readonly profile: string | null;
+  /** Verifies deactivation records, so that runbook 2's plan is exact; without one no deletion is planned. */
+  readonly signer?: RecordSigner;
+  /** Where the parameters came from, for the report. */
+  readonly parameterSources?: { readonly maxAccessKeyAgeDays: string; readonly exemptionTag: string; readonly graceDays: string };
   /** Users read at once. @default 8 */
   readonly concurrency?: number;
   /** Called after each user is read. */
@@ -58,7 +72,12 @@ export async function auditAccount(reader: IamReader, options: LiveAuditOptions)
     let entry: AuditUser;
     try {
       const keys = await readLiveKeys(reader, user.userName);
-      const facts: UserFacts = { userName: user.userName, keys: keys.map((k) => k.key), tags: user.tags ?? [], ...(exemption ? { exemptionTag: exemption } : {}) };
+      const live = keys.map((k) => k.key);
+      const tags = user.tags ?? [];
+      const failures: Failure[] = [];
+      const records = await assessRecords(options.signer ? { signer: options.signer } : {}, user, { keys: live, tags }, options.now, failures);
+      for (const f of failures) reader.log.warn('a deactivation record could not be verified; no deletion is planned for its key', { userName: user.userName, accessKeyId: f.accessKeyId, error: f.error });
+      const facts: UserFacts = { userName: user.userName, keys: live, tags, records, ...(exemption ? { exemptionTag: exemption } : {}) };
       entry = auditUser(
         {
           userName: user.userName,
@@ -95,6 +114,7 @@ export async function auditAccount(reader: IamReader, options: LiveAuditOptions)
       maxAccessKeyAgeDays: options.params.maxAccessKeyAgeDays,
       exemptionTag: exemption ? formatExemptionTag(exemption) : null,
       graceDays: options.graceDays,
+      ...(options.parameterSources ? { sources: options.parameterSources, recordKey: options.signer?.keyId ?? null } : {}),
     },
     source: { kind: 'live', region: options.region, profile: options.profile },
     accountId,

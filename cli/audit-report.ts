@@ -105,6 +105,12 @@ export interface AuditParameters {
   /** As given (`key` or `key=value`), or `null`. */
   readonly exemptionTag: string | null;
   readonly graceDays: number;
+  /**
+   * Live audits only: where each parameter came from (`flag`, `deployed rule <name>`,
+   * `deployed runbook <name>`, `default`), and the record key that verified records (`null`: none).
+   */
+  readonly sources?: { readonly maxAccessKeyAgeDays: string; readonly exemptionTag: string; readonly graceDays: string };
+  readonly recordKey?: string | null;
 }
 
 /** The whole report. Field order is the JSON output's order. */

@@ -14,15 +14,19 @@
  * column), 3 AWS refused or failed a call, or answered something unreadable (or an
  * unexpected failure): never 0 or 1 then, so a failure can never pass for a verdict.
  */
+import type { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import type { IAMClient } from '@aws-sdk/client-iam';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { Command, CommanderError, Option } from 'commander';
 import { version } from '../package.json';
 import { AwsCaller, type RetryPolicy } from '../lib/aws-call';
-import { createIamClient } from '../lib/clients';
+import { createConfigClient, createIamClient, createKmsClient, createSsmClient } from '../lib/clients';
+import { type DeployedSettings, readDeployedSettings } from '../lib/deployed-rule';
 import { AwsAccessDeniedError, AwsCallError, InvalidParameterError, KeyageError, messageOf, UnexpectedResponseError } from '../lib/errors';
 import { createLogger, type Logger } from '../lib/log';
 import type { IamReader } from '../rules/access-key-age/iam';
-import { parseExemptionTag, parseMaxAccessKeyAge } from '../rules/access-key-age/parameters';
+import { DEFAULT_MAX_ACCESS_KEY_AGE_DAYS, type ExemptionTag, formatExemptionTag, parseExemptionTag, parseMaxAccessKeyAge } from '../rules/access-key-age/parameters';
 import { parseGracePeriodDays, parseUserTarget } from '../remediation/parameters';
 import { DEFAULT_GRACE_PERIOD_DAYS } from '../remediation/plan';
 import { auditCredentialReport } from './audit-credential-report';
@@ -35,7 +39,8 @@ import { formatAuditTable } from './format-table';
 import { readInputFile, readProcessStdin, withFileName } from './input';
 import { formatRemediationJson, formatRemediationTable } from './format-remediation';
 import { AUDIT_FORMATS, type AuditFormat, parseNow, parseRegion, REMEDIATE_FORMATS, type RemediateFormat } from './options';
-import { leavesNonCompliantKeys, RemediateFailedError, type RemediateRequest, type RemediateResult, remediateUser } from './remediate';
+import { DEFAULT_RECORD_KEY, resolveRecordKey } from './record-key';
+import { type ParameterSources, leavesNonCompliantKeys, RemediateFailedError, type RemediateRequest, type RemediateResult, remediateUser } from './remediate';
 import { createProgress } from './progress';
 
 /** Exit statuses. */
@@ -62,6 +67,10 @@ export interface CliIo {
   readonly readStdin?: () => Promise<Buffer>;
   /** An IAM client to use instead of building one from the default credential chain. */
   readonly iam?: IAMClient;
+  /** Clients for the deployed rule (Config), the deployed runbook (SSM) and the record key (KMS), likewise. */
+  readonly config?: ConfigServiceClient;
+  readonly ssm?: SSMClient;
+  readonly kms?: KMSClient;
   /** Retry policy and sleep for AWS calls (tests shorten them). */
   readonly retry?: Partial<RetryPolicy>;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -71,6 +80,7 @@ interface SharedOptions {
   maxAge?: string;
   exemptionTag?: string;
   graceDays?: string;
+  recordKey?: string;
   now?: string;
   region?: string;
   profile?: string;
@@ -163,7 +173,10 @@ Examples:
     'after',
     `
 Live audits need iam:GetAccountAuthorizationDetails (users with their tags, 1,000 a call),
-iam:ListAccessKeys and iam:GetAccessKeyLastUsed; they change nothing.`,
+iam:ListAccessKeys and iam:GetAccessKeyLastUsed; for their defaults config:DescribeConfigRules
+(the deployed rule's MaxAccessKeyAge and ExemptionTag) and ssm:DescribeDocument (the deployed
+delete runbook's GracePeriodDays); to verify deactivation records kms:DescribeKey and
+kms:VerifyMac on the record key. They change nothing.`,
   );
   audit.action(async (opts: AuditOptions) => {
     setStatus(await runAudit(opts, io));
@@ -189,8 +202,15 @@ iam:ListAccessKeys and iam:GetAccessKeyLastUsed; they change nothing.`,
   remediate.addHelpText(
     'after',
     `
+Defaults: the deployed rule's MaxAccessKeyAge and ExemptionTag (config:DescribeConfigRules) and the
+deployed delete runbook's GracePeriodDays (ssm:DescribeDocument) in --region; a flag overrides them.
+With --apply, when the deployed rule cannot be read, give --max-age and --exemption-tag yourself
+(--exemption-tag '' for none). Records are signed with the record key (--record-key, default
+alias/keyage-deactivation-records; kms:DescribeKey, kms:GenerateMac); without it they are
+unsigned, and keyage will never delete those keys later.
 A dry run needs iam:GetUser, iam:ListAccessKeys, iam:GetAccessKeyLastUsed and iam:ListUserTags
-(and iam:ListUsers for a user ID); --apply adds iam:TagUser and iam:UpdateAccessKey, and with
+(and iam:ListUsers for a user ID), config:DescribeConfigRules, ssm:DescribeDocument, kms:DescribeKey
+and kms:VerifyMac; --apply adds kms:GenerateMac, iam:TagUser and iam:UpdateAccessKey, and with
 --delete iam:DeleteAccessKey and iam:UntagUser.
 Exit status: 0 nothing left to deactivate, 1 a stale key stays active (always so in a dry run that
 plans a deactivation), 2 usage error or no such user, 3 an AWS call was refused or failed.`,
@@ -204,9 +224,13 @@ plans a deactivation), 2 usage error or no such user, 3 an AWS call was refused 
 
 function addSharedOptions(cmd: Command): void {
   cmd
-    .option('--max-age <days>', 'a key older than this many whole days is stale; a key exactly this old is not (the rule\'s MaxAccessKeyAge)', '90')
-    .option('--exemption-tag <key[=value]>', 'users carrying this tag are exempt (the rule\'s ExemptionTag); live only: the credential report has no tags')
-    .option('--grace-days <days>', `days a deactivated key stays before the delete stage removes it (default ${DEFAULT_GRACE_PERIOD_DAYS})`)
+    .option(
+      '--max-age <days>',
+      `a key older than this many whole days is stale; a key exactly this old is not (the rule's MaxAccessKeyAge; default: the deployed rule's when live, else ${DEFAULT_MAX_ACCESS_KEY_AGE_DAYS})`,
+    )
+    .option('--exemption-tag <key[=value]>', 'users carrying this tag are exempt (the rule\'s ExemptionTag; default: the deployed rule\'s; \'\' for none); live only: the credential report has no tags')
+    .option('--grace-days <days>', `days a deactivated key stays before the delete stage removes it (default: the deployed delete runbook's when live, else ${DEFAULT_GRACE_PERIOD_DAYS})`)
+    .option('--record-key <key>', `live only: the KMS key that signs and verifies deactivation records, by alias, ID or ARN, or "none" (default ${DEFAULT_RECORD_KEY})`)
     .option('--now <time>', 'the clock for every decision and record, ISO 8601 (e.g. 2026-11-25T12:00:00Z); default: the current time')
     .option('--region <region>', 'AWS region for the SDK and for findings (default: AWS_REGION, else us-east-1)')
     .option('--profile <name>', 'named profile from the shared AWS config files (default: the default credential chain)')
@@ -215,12 +239,19 @@ function addSharedOptions(cmd: Command): void {
 
 interface Shared {
   now: Date;
-  maxAccessKeyAgeDays: number;
-  exemptionTag: ReturnType<typeof parseExemptionTag>;
-  graceDays: number;
+  /** The decision parameters the flags give; absent when the flag was not given. `exemptionTag: null` is "none", given explicitly. */
+  flags: { maxAccessKeyAgeDays?: number; exemptionTag?: ExemptionTag | null; graceDays?: number };
   region: string;
   profile: string | null;
   log: Logger;
+}
+
+/** The decision parameters in force, and where each came from. */
+interface Decided {
+  maxAccessKeyAgeDays: number;
+  exemptionTag?: ExemptionTag;
+  graceDays: number;
+  sources: ParameterSources;
 }
 
 function parseShared(opts: SharedOptions, io: CliIo): Shared {
@@ -229,13 +260,50 @@ function parseShared(opts: SharedOptions, io: CliIo): Shared {
   const exemptionTag = parseExemptionTag(opts.exemptionTag, '--exemption-tag');
   return {
     now: parseNow(opts.now, clock),
-    maxAccessKeyAgeDays: parseMaxAccessKeyAge(opts.maxAge, '--max-age'),
-    exemptionTag,
-    graceDays: parseGracePeriodDays(opts.graceDays, '--grace-days'),
+    flags: {
+      ...(opts.maxAge !== undefined ? { maxAccessKeyAgeDays: parseMaxAccessKeyAge(opts.maxAge, '--max-age') } : {}),
+      ...(opts.exemptionTag !== undefined ? { exemptionTag: exemptionTag ?? null } : {}),
+      ...(opts.graceDays !== undefined ? { graceDays: parseGracePeriodDays(opts.graceDays, '--grace-days') } : {}),
+    },
     region: parseRegion(opts.region, env.AWS_REGION ?? env.AWS_DEFAULT_REGION),
     profile: opts.profile ?? null,
     log: createLogger({ level: opts.verbose ? 'debug' : 'warn', sink: (line) => io.stderr(`${line}\n`), clock }),
   };
+}
+
+/** Flags first, then the deployment (when live), then keyage's defaults. */
+function decide(shared: Shared, deployed: DeployedSettings | null): Decided {
+  const { flags } = shared;
+  const rule = deployed?.rule ?? null;
+  const fromRule = rule ? `deployed rule ${rule.name}` : 'default';
+  const exemption = flags.exemptionTag !== undefined ? (flags.exemptionTag ?? undefined) : rule?.exemptionTag;
+  return {
+    maxAccessKeyAgeDays: flags.maxAccessKeyAgeDays ?? rule?.maxAccessKeyAgeDays ?? DEFAULT_MAX_ACCESS_KEY_AGE_DAYS,
+    ...(exemption ? { exemptionTag: exemption } : {}),
+    graceDays: flags.graceDays ?? deployed?.graceDays?.days ?? DEFAULT_GRACE_PERIOD_DAYS,
+    sources: {
+      maxAccessKeyAgeDays: flags.maxAccessKeyAgeDays !== undefined ? 'flag' : fromRule,
+      exemptionTag: flags.exemptionTag !== undefined ? 'flag' : fromRule,
+      graceDays: flags.graceDays !== undefined ? 'flag' : deployed?.graceDays ? `deployed runbook ${deployed.graceDays.document}` : 'default',
+    },
+  };
+}
+
+/** One line on standard error: what the deployment said and what is in force. */
+function sayDecided(io: CliIo, shared: Shared, deployed: DeployedSettings, decided: Decided): void {
+  for (const problem of deployed.problems) io.stderr(`keyage: warning: ${problem}\n`);
+  const exemption = decided.exemptionTag ? formatExemptionTag(decided.exemptionTag) : 'none';
+  const where = deployed.rule ? `the deployed rule ${deployed.rule.name} in ${shared.region}` : deployed.problems.length ? `keyage's defaults (the deployed rule in ${shared.region} could not be read)` : `keyage's defaults (no keyage rule is deployed in ${shared.region})`;
+  io.stderr(
+    `keyage: using ${where}: MaxAccessKeyAge ${decided.maxAccessKeyAgeDays} (${decided.sources.maxAccessKeyAgeDays}), ExemptionTag ${exemption} (${decided.sources.exemptionTag}), GracePeriodDays ${decided.graceDays} (${decided.sources.graceDays}); flags override.\n`,
+  );
+}
+
+/** Config, SSM and KMS clients as the IAM client is built: injected, or from the credential chain. */
+function otherClients(shared: Shared, io: CliIo): { config: ConfigServiceClient; ssm: SSMClient; kms: () => KMSClient } {
+  const options = { region: shared.region, ...(shared.profile ? { profile: shared.profile } : {}) };
+  let kms = io.kms;
+  return { config: io.config ?? createConfigClient(options), ssm: io.ssm ?? createSsmClient(options), kms: () => (kms ??= createKmsClient(options)) };
 }
 
 function iamReader(shared: Shared, io: CliIo): IamReader {
@@ -256,26 +324,37 @@ function iamReader(shared: Shared, io: CliIo): IamReader {
 
 async function runAudit(opts: AuditOptions, io: CliIo): Promise<number> {
   const shared = parseShared(opts, io);
-  const params = { maxAccessKeyAgeDays: shared.maxAccessKeyAgeDays, ...(shared.exemptionTag ? { exemptionTag: shared.exemptionTag } : {}) };
   let report: AuditReport;
   if (opts.credentialReport !== undefined) {
-    if (shared.exemptionTag) {
+    if (shared.flags.exemptionTag) {
       throw new InvalidParameterError('--exemption-tag', opts.exemptionTag, 'only in a live audit (without --credential-report): the credential report carries no user tags');
     }
+    if (opts.recordKey !== undefined) throw new InvalidParameterError('--record-key', opts.recordKey, 'only in a live audit (without --credential-report): the credential report carries no records');
+    const decided = decide(shared, null);
+    const params = { maxAccessKeyAgeDays: decided.maxAccessKeyAgeDays };
     const file = opts.credentialReport;
     const bytes = await readInputFile(file, io.cwd ?? process.cwd(), io.readStdin ?? readProcessStdin);
     const name = file === '-' ? '<stdin>' : file;
-    report = withFileName(name, () => auditCredentialReport(bytes, { now: shared.now, params, graceDays: shared.graceDays, file: name, region: shared.region }));
+    report = withFileName(name, () => auditCredentialReport(bytes, { now: shared.now, params, graceDays: decided.graceDays, file: name, region: shared.region }));
   } else {
     const reader = iamReader(shared, io);
+    const clients = otherClients(shared, io);
+    const deployed = await readDeployedSettings({ config: clients.config, ssm: clients.ssm, caller: reader.caller });
+    const decided = decide(shared, deployed);
+    sayDecided(io, shared, deployed, decided);
+    const key = await resolveRecordKey(clients.kms, reader.caller, opts.recordKey ?? DEFAULT_RECORD_KEY, shared.region);
+    if (!key.signer) io.stderr(`keyage: note: no record key (${key.why}): deactivation records cannot be verified, so no deletion is planned.\n`);
+    const params = { maxAccessKeyAgeDays: decided.maxAccessKeyAgeDays, ...(decided.exemptionTag ? { exemptionTag: decided.exemptionTag } : {}) };
     const progress = createProgress({ write: io.stderr, isTTY: io.stderrIsTTY === true, label: 'keyage: reading access keys' });
     try {
       report = await auditAccount(reader, {
         now: shared.now,
         params,
-        graceDays: shared.graceDays,
+        graceDays: decided.graceDays,
         region: shared.region,
         profile: shared.profile,
+        ...(key.signer ? { signer: key.signer } : {}),
+        parameterSources: decided.sources,
         onProgress: (done, total) => progress.update(done, total),
       });
     } finally {
@@ -308,19 +387,39 @@ async function runRemediate(opts: RemediateOptions, io: CliIo): Promise<number> 
     throw new InvalidParameterError('--user', opts.user, 'one IAM user name or user ID (AIDA…); keyage remediate acts on one user at a time');
   }
   const reader = iamReader(shared, io);
+  const clients = otherClients(shared, io);
+  const deployed = await readDeployedSettings({ config: clients.config, ssm: clients.ssm, caller: reader.caller });
+  const decided = decide(shared, deployed);
+  if (opts.apply && deployed.problems.length > 0 && (shared.flags.maxAccessKeyAgeDays === undefined || shared.flags.exemptionTag === undefined)) {
+    throw new InvalidParameterError(
+      '--apply',
+      true,
+      `--max-age and --exemption-tag given explicitly (--exemption-tag '' for none), because the deployed rule's parameters could not be read (${deployed.problems.join('; ')}) and keyage will not guess which users are exempt before changing IAM`,
+    );
+  }
+  sayDecided(io, shared, deployed, decided);
+  const key = await resolveRecordKey(clients.kms, reader.caller, opts.recordKey ?? DEFAULT_RECORD_KEY, shared.region);
+  if (!key.signer) {
+    io.stderr(
+      opts.apply
+        ? `keyage: warning: no record key (${key.why}): the records this run writes are unsigned, and keyage will never delete these keys later. Name the key with --record-key, or let the deployed runbooks act.\n`
+        : `keyage: note: no record key (${key.why}): records cannot be verified, so no deletion is planned.\n`,
+    );
+  }
   const request: RemediateRequest = {
     target,
     apply: opts.apply === true,
     deleteStage: opts.delete === true,
     now: shared.now,
-    maxAccessKeyAgeDays: shared.maxAccessKeyAgeDays,
-    graceDays: shared.graceDays,
-    ...(shared.exemptionTag ? { exemptionTag: shared.exemptionTag } : {}),
+    maxAccessKeyAgeDays: decided.maxAccessKeyAgeDays,
+    graceDays: decided.graceDays,
+    ...(decided.exemptionTag ? { exemptionTag: decided.exemptionTag } : {}),
+    sources: decided.sources,
   };
   const print = (result: RemediateResult) => io.stdout(opts.format === 'json' ? formatRemediationJson(result) : formatRemediationTable(result));
   let result: RemediateResult;
   try {
-    result = await remediateUser(reader, request);
+    result = await remediateUser({ ...reader, ...(key.signer ? { signer: key.signer } : {}) }, request);
   } catch (err) {
     if (err instanceof RemediateFailedError) {
       print(err.result);

@@ -23,11 +23,28 @@ import {
 } from '../remediation/core';
 import { formatExemptionTag, type ExemptionTag } from '../rules/access-key-age/parameters';
 
-/** IAM actions of a dry run (reads only). `iam:ListUsers` only when the user is named by ID. */
-export const REMEDIATE_READ_ACTIONS = ['iam:GetUser', 'iam:ListUsers', 'iam:ListAccessKeys', 'iam:GetAccessKeyLastUsed', 'iam:ListUserTags'] as const;
+/**
+ * Actions of a dry run (reads only). `iam:ListUsers` only when the user is named by ID; the
+ * deployed rule and runbook for the defaults; the record key to verify records (stage 2).
+ */
+export const REMEDIATE_READ_ACTIONS = [
+  'iam:GetUser',
+  'iam:ListUsers',
+  'iam:ListAccessKeys',
+  'iam:GetAccessKeyLastUsed',
+  'iam:ListUserTags',
+  'config:DescribeConfigRules',
+  'ssm:DescribeDocument',
+  'kms:DescribeKey',
+  'kms:VerifyMac',
+] as const;
 
-/** IAM actions `--apply` adds: stage 1 (TagUser, UpdateAccessKey), stage 2 (DeleteAccessKey, UntagUser). */
-export const REMEDIATE_WRITE_ACTIONS = ['iam:TagUser', 'iam:UpdateAccessKey', 'iam:DeleteAccessKey', 'iam:UntagUser'] as const;
+/**
+ * Actions `--apply` adds: stage 1 (GenerateMac on the record key, TagUser, UpdateAccessKey),
+ * stage 2 (DeleteAccessKey, UntagUser). kms:GenerateMac is granted by the record key's policy to
+ * the roles the deployment names in `recordSignerRoleNames` only.
+ */
+export const REMEDIATE_WRITE_ACTIONS = ['kms:GenerateMac', 'iam:TagUser', 'iam:UpdateAccessKey', 'iam:DeleteAccessKey', 'iam:UntagUser'] as const;
 
 /** The version of the `keyage remediate --format json` schema. */
 export const REMEDIATE_SCHEMA_VERSION = 1;
@@ -45,6 +62,15 @@ export interface RemediateRequest {
   readonly maxAccessKeyAgeDays: number;
   readonly graceDays: number;
   readonly exemptionTag?: ExemptionTag;
+  /** Where each parameter came from: `flag`, `deployed rule <name>`, `deployed runbook <name>` or `default`. */
+  readonly sources: ParameterSources;
+}
+
+/** Where each decision parameter came from. */
+export interface ParameterSources {
+  readonly maxAccessKeyAgeDays: string;
+  readonly exemptionTag: string;
+  readonly graceDays: string;
 }
 
 /** What `keyage remediate` did or would do: the JSON output. */
@@ -58,6 +84,9 @@ export interface RemediateResult {
     readonly exemptionTag: string | null;
     readonly graceDays: number;
     readonly deleteStage: boolean;
+    /** The key records are signed with (its ARN), or `null`: written unsigned, never deleted later by keyage. */
+    readonly recordKey: string | null;
+    readonly sources: ParameterSources;
   };
   /** Stage 1, runbook 1's report. */
   readonly deactivation: DeactivationReport | null;
@@ -96,22 +125,25 @@ export async function remediateUser(ctx: RemediationContext, request: RemediateR
     deactivation = await deactivateStaleKeys(ctx, { ...common, maxAccessKeyAgeDays: request.maxAccessKeyAgeDays });
   } catch (err) {
     if (err instanceof RemediationFailedError) {
-      throw new RemediateFailedError(resultOf(request, err.report as DeactivationReport, null), `stage 1 (deactivate): ${err.message}`, { cause: err });
+      throw new RemediateFailedError(resultOf(request, err.report as DeactivationReport, null, ctx.signer?.keyId ?? null), `stage 1 (deactivate): ${err.message}`, { cause: err });
     }
     throw err;
   }
-  if (!request.deleteStage) return resultOf(request, deactivation, null);
+  if (!request.deleteStage) return resultOf(request, deactivation, null, ctx.signer?.keyId ?? null);
+  // A dry run plans stage 2 on the state stage 1 would leave, so that the plan is exactly what
+  // --apply does (a re-activated stale key is deactivated again, not a record to clear).
+  const assumeDeactivated = request.apply ? [] : deactivation.actions.filter((a) => a.action === 'deactivate').map((a) => a.accessKeyId);
   try {
-    const deletion = await deleteDeactivatedKeys(ctx, { ...common, graceDays: request.graceDays });
-    return resultOf(request, deactivation, deletion);
+    const deletion = await deleteDeactivatedKeys(ctx, { ...common, graceDays: request.graceDays, ...(assumeDeactivated.length ? { assumeDeactivated } : {}) });
+    return resultOf(request, deactivation, deletion, ctx.signer?.keyId ?? null);
   } catch (err) {
     const partial = err instanceof RemediationFailedError ? (err.report as DeletionReport) : null;
-    throw new RemediateFailedError(resultOf(request, deactivation, partial), `stage 2 (delete): ${messageOf(err)}`, { cause: err });
+    throw new RemediateFailedError(resultOf(request, deactivation, partial, ctx.signer?.keyId ?? null), `stage 2 (delete): ${messageOf(err)}`, { cause: err });
   }
 }
 
 /** The JSON result, from the stage reports (also used when a stage failed part-way). */
-export function resultOf(request: RemediateRequest, deactivation: DeactivationReport | null, deletion: DeletionReport | null): RemediateResult {
+export function resultOf(request: RemediateRequest, deactivation: DeactivationReport | null, deletion: DeletionReport | null, recordKey: string | null): RemediateResult {
   return {
     schemaVersion: REMEDIATE_SCHEMA_VERSION,
     command: 'remediate',
@@ -122,6 +154,8 @@ export function resultOf(request: RemediateRequest, deactivation: DeactivationRe
       exemptionTag: request.exemptionTag ? formatExemptionTag(request.exemptionTag) : null,
       graceDays: request.graceDays,
       deleteStage: request.deleteStage,
+      recordKey,
+      sources: request.sources,
     },
     deactivation,
     deletion,

@@ -203,6 +203,45 @@ export class AwsCaller {
    * @param operation `service:Operation`, e.g. `iam:ListAccessKeys`; used in counters and errors.
    */
   async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return this.attempt(operation, fn, this.policy.maxAttempts);
+  }
+
+  /**
+   * One attempt of `fn`, never repeated here: for a call whose repetition is not harmless
+   * (DeleteAccessKey), where the caller must re-check the world before it tries again. Paced,
+   * counted and named like {@link call}; use {@link retryable} and {@link backoff} to try again.
+   */
+  async callOnce<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return this.attempt(operation, fn, 1);
+  }
+
+  /** `throttled` or `transient` when a failure from {@link call} or {@link callOnce} is worth another try; `undefined` otherwise. */
+  retryable(err: unknown): 'throttled' | 'transient' | undefined {
+    if (err instanceof AwsAccessDeniedError) return undefined;
+    const kind = classifyError(err instanceof AwsCallError ? err.cause : err);
+    return kind === 'throttled' || kind === 'transient' ? kind : undefined;
+  }
+
+  /** The attempts a caller may make of one call, the first included. */
+  get maxAttempts(): number {
+    return this.policy.maxAttempts;
+  }
+
+  /**
+   * Wait as {@link call} waits before attempt `attempt + 1` (jittered exponential backoff),
+   * counting the retry and telling `onRetry`.
+   */
+  async backoff(operation: string, attempt: number, err: unknown): Promise<void> {
+    const kind = this.retryable(err) ?? 'transient';
+    const ceiling = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
+    const delayMs = Math.floor(this.random() * ceiling);
+    if (kind === 'throttled') this.stats.throttledRetries++;
+    else this.stats.transientRetries++;
+    this.onRetry?.({ operation, attempt, delayMs, reason: kind, error: awsErrorCode(err) ?? 'unknown' });
+    await this.sleep(delayMs);
+  }
+
+  private async attempt<T>(operation: string, fn: () => Promise<T>, maxAttempts: number): Promise<T> {
     const pacer = this.pacer(operation.split(':')[0] ?? operation);
     for (let attempt = 1; ; attempt++) {
       if (pacer) {
@@ -218,15 +257,10 @@ export class AwsCaller {
         const kind = classifyError(err);
         if (kind === 'throttled') pacer?.throttled(this.clock());
         if (kind === 'access-denied') throw new AwsAccessDeniedError(operation, { cause: err });
-        if (kind === 'other' || attempt >= this.policy.maxAttempts) {
+        if (kind === 'other' || attempt >= maxAttempts) {
           throw new AwsCallError(operation, attempt, { cause: err });
         }
-        const ceiling = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
-        const delayMs = Math.floor(this.random() * ceiling);
-        if (kind === 'throttled') this.stats.throttledRetries++;
-        else this.stats.transientRetries++;
-        this.onRetry?.({ operation, attempt, delayMs, reason: kind, error: awsErrorCode(err) ?? 'unknown' });
-        await this.sleep(delayMs);
+        await this.backoff(operation, attempt, err);
       }
     }
   }

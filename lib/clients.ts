@@ -5,6 +5,8 @@
  */
 import { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SSMClient } from '@aws-sdk/client-ssm';
 
 export interface ClientOptions {
   region?: string;
@@ -23,6 +25,22 @@ export function createIamClient(options: ClientOptions = {}): IAMClient {
 
 export function createConfigClient(options: ClientOptions = {}): ConfigServiceClient {
   return new ConfigServiceClient({
+    region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    maxAttempts: 1,
+    ...(options.profile ? { profile: options.profile } : {}),
+  });
+}
+
+export function createKmsClient(options: ClientOptions = {}): KMSClient {
+  return new KMSClient({
+    region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+    maxAttempts: 1,
+    ...(options.profile ? { profile: options.profile } : {}),
+  });
+}
+
+export function createSsmClient(options: ClientOptions = {}): SSMClient {
+  return new SSMClient({
     region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
     maxAttempts: 1,
     ...(options.profile ? { profile: options.profile } : {}),

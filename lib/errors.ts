@@ -157,3 +157,20 @@ function describeValue(value: unknown): string {
 function shorten(text: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
+
+/**
+ * The remediation Lambda was invoked other than by a running execution of one of keyage's own
+ * runbooks, or with a payload that is not the one that execution sends. Raised before any IAM call.
+ */
+export class UnverifiedInvocationError extends KeyageError {
+  constructor(problem: string) {
+    super('UnverifiedInvocation', `Refused: ${problem}. The keyage remediation function acts only for a running SSM Automation execution of keyage's own runbooks, with that execution's parameters.`);
+  }
+}
+
+/** The function or command is deployed or configured in a way keyage cannot act safely with. */
+export class ConfigurationError extends KeyageError {
+  constructor(message: string) {
+    super('Configuration', message);
+  }
+}

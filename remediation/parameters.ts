@@ -7,6 +7,7 @@
  * value to the document, and a field the Lambda does not know is an error (a typo in a runbook
  * must fail, not fall back to a default).
  */
+import { asciiLower } from '../lib/ascii';
 import { InvalidEventError, InvalidParameterError } from '../lib/errors';
 import { type ExemptionTag, MAX_MAX_ACCESS_KEY_AGE_DAYS, parseExemptionTag, parseMaxAccessKeyAge } from '../rules/access-key-age/parameters';
 import { DEFAULT_GRACE_PERIOD_DAYS } from './plan';
@@ -65,7 +66,7 @@ export function parseDryRun(value: unknown, name = 'DryRun'): boolean {
   if (value === undefined || value === null) return true;
   if (typeof value === 'boolean') return value;
   if (typeof value === 'string') {
-    const v = value.trim().toLowerCase();
+    const v = asciiLower(value.trim());
     if (v === '' || v === 'true') return true;
     if (v === 'false') return false;
   }

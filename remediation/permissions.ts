@@ -28,6 +28,28 @@ export const REMEDIATION_LAMBDA_CONFIG_ACTIONS = [
   'config:ListDiscoveredResources', // user ID → user name, the way AWS's own remediation runbooks resolve RESOURCE_ID
 ] as const;
 
+/** KMS actions of the remediation Lambda's role, on the record key only (and its key policy names the role). */
+export const REMEDIATION_LAMBDA_KMS_ACTIONS = [
+  'kms:GenerateMac', // sign each deactivation record it writes
+  'kms:VerifyMac', // verify a record before any deletion
+] as const;
+
+/** SSM actions of the remediation Lambda's role. */
+export const REMEDIATION_LAMBDA_SSM_ACTIONS = [
+  'ssm:GetAutomationExecution', // verify that an invocation comes from a running execution of keyage's documents, and read its parameters
+  'ssm:DescribeDocument', // the defaults of the document version that execution runs (keyage's two documents only)
+  'ssm:GetParameter', // runbook 2 for every user: where the last run stopped (keyage's cursor parameter only)
+  'ssm:PutParameter', // ... and where this run stopped
+] as const;
+
+/** SNS actions of the remediation Lambda's role, on keyage's notification topic only. */
+export const REMEDIATION_LAMBDA_SNS_ACTIONS = [
+  'sns:Publish', // tell the owners about suspected forged deactivation records
+] as const;
+
+/** KMS actions on the notification topic's key, which SNS needs to publish to the encrypted topic. */
+export const REMEDIATION_LAMBDA_TOPIC_KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'] as const;
+
 /** Actions of the Automation assume role the runbooks run as. */
 export const AUTOMATION_ROLE_ACTIONS = [
   'lambda:InvokeFunction', // the runbooks' aws:invokeLambdaFunction steps; scope to the remediation function's ARN
@@ -35,4 +57,11 @@ export const AUTOMATION_ROLE_ACTIONS = [
 ] as const;
 
 /** Every action of the remediation Lambda's role. */
-export const REMEDIATION_LAMBDA_ACTIONS: readonly string[] = [...REMEDIATION_LAMBDA_IAM_ACTIONS, ...REMEDIATION_LAMBDA_CONFIG_ACTIONS];
+export const REMEDIATION_LAMBDA_ACTIONS: readonly string[] = [
+  ...REMEDIATION_LAMBDA_IAM_ACTIONS,
+  ...REMEDIATION_LAMBDA_CONFIG_ACTIONS,
+  ...REMEDIATION_LAMBDA_KMS_ACTIONS,
+  ...REMEDIATION_LAMBDA_SSM_ACTIONS,
+  ...REMEDIATION_LAMBDA_SNS_ACTIONS,
+  ...REMEDIATION_LAMBDA_TOPIC_KEY_ACTIONS,
+];

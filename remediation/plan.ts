@@ -8,12 +8,13 @@
  * plan; it calls `decideDeletion` again on facts re-read right before any DeleteAccessKey.
  *
  * The deactivation record: when keyage deactivates a key it first writes the user tag
- * `keyage:deactivated:<AccessKeyId>` = the ISO time of `now`, then sets the key Inactive.
- * Only a key with such a record can ever be deleted. Record first, key second: a failure in
- * between leaves an Active key with a record (handled below), never an Inactive key that
- * keyage switched off but forgot.
+ * `keyage:deactivated:<AccessKeyId>` (the time and a MAC over account, user, key and time; see
+ * `records.ts`), then sets the key Inactive. Only a key whose record is `verified` can ever be
+ * deleted. Record first, key second: a failure in between leaves an Active key with a record
+ * (handled below), never an Inactive key that keyage switched off but forgot.
  */
 import { type ExemptionTag, formatExemptionTag, isExempt } from '../rules/access-key-age/parameters';
+import { DEACTIVATION_TAG_PREFIX, parseRecordValue, type RecordTagForm, type RecordVerdict, readRecordTag, recordTagKey, shown } from './records';
 import {
   type AccessKey,
   type AccessKeyStatus,
@@ -24,8 +25,7 @@ import {
   type PolicyParameters,
 } from '../rules/access-key-age/policy';
 
-/** The user-tag key prefix of a deactivation record: `keyage:deactivated:<AccessKeyId>`. */
-export const DEACTIVATION_TAG_PREFIX = 'keyage:deactivated:';
+export { DEACTIVATION_TAG_PREFIX };
 
 /** Days a deactivated key stays Inactive before runbook 2 may delete it. */
 export const DEFAULT_GRACE_PERIOD_DAYS = 14;
@@ -50,15 +50,26 @@ export interface LiveKey extends AccessKey {
   readonly lastUsedAt: Date | null;
 }
 
-/** keyage's record that it deactivated a key. */
+/** keyage's record that it deactivated a key (or a tag that looks like one). */
 export interface DeactivationRecord {
+  /** The access key ID the tag key names (A–Z raised). */
   readonly accessKeyId: string;
   /** The tag key, as stored (IAM keeps the case it was written with). */
   readonly tagKey: string;
+  /** `exact` for a tag key keyage writes; anything else is a suspected forgery. */
+  readonly form: RecordTagForm;
   readonly value: string;
-  /** The recorded time; absent when the tag value is not an ISO time (then nothing is deleted). */
+  /** The recorded time, when the value has one keyage would write. */
   readonly deactivatedAt?: Date;
+  /**
+   * What the record proves (`records.ts` `assessRecord`, which reads KMS). Absent when it was
+   * not assessed: then it proves nothing, and nothing is deleted on its strength.
+   */
+  readonly verdict?: RecordVerdict;
 }
+
+/** How far a record is trusted, as reported: `null` when the key has no record. */
+export type RecordStatus = RecordVerdict['status'] | 'unchecked';
 
 export type RemediationActionKind = 'deactivate' | 'delete' | 'keep' | 'clear-record';
 
@@ -76,6 +87,12 @@ export interface PlannedAction {
   readonly lastUsed: string | null;
   /** ISO time of keyage's deactivation record for this key, or `null` when there is none. */
   readonly deactivatedAt: string | null;
+  /**
+   * What the key's record proves: `verified` (keyage wrote it), `unsigned` or `unverifiable`
+   * (it proves nothing), `suspect` (a suspected forgery), `unchecked` (not assessed: runbook 1
+   * does not need to), or `null` (no record).
+   */
+  readonly record: RecordStatus | null;
   readonly action: RemediationActionKind;
   /** One sentence for humans: why this action. */
   readonly reason: string;
@@ -87,6 +104,11 @@ export interface UserFacts {
   readonly keys: readonly LiveKey[];
   readonly tags: readonly UserTag[];
   readonly exemptionTag?: ExemptionTag;
+  /**
+   * The user's records with their verdicts. When absent they are read from `tags` unassessed,
+   * and then no key is planned for deletion.
+   */
+  readonly records?: readonly DeactivationRecord[];
 }
 
 export interface DeactivationParameters extends PolicyParameters {
@@ -100,34 +122,39 @@ export interface DeletionParameters {
   readonly settleMs?: number;
 }
 
-/** The tag key of the deactivation record for `accessKeyId`. */
+/** The tag key of the deactivation record for `accessKeyId`, exactly as keyage writes it. */
 export function deactivationTagKey(accessKeyId: string): string {
-  return `${DEACTIVATION_TAG_PREFIX}${accessKeyId}`;
+  return recordTagKey(accessKeyId);
 }
 
-/** True when the tag key is a deactivation record (IAM tag keys compare case-insensitively). */
+/**
+ * True when the tag key is, or looks like, a deactivation record: keyage's own form, another
+ * letter case (IAM compares tag keys case-insensitively), or a Unicode look-alike.
+ */
 export function isDeactivationTagKey(key: string | undefined): key is string {
-  return key !== undefined && key.toLowerCase().startsWith(DEACTIVATION_TAG_PREFIX) && key.length > DEACTIVATION_TAG_PREFIX.length;
+  return readRecordTag(key) !== undefined;
 }
 
-/** Every deactivation record among a user's tags. */
+/** Every deactivation record (and look-alike) among a user's tags, unassessed. */
 export function readDeactivationRecords(tags: readonly UserTag[]): DeactivationRecord[] {
   const records: DeactivationRecord[] = [];
   for (const tag of tags) {
-    if (!isDeactivationTagKey(tag.Key)) continue;
+    const recordTag = readRecordTag(tag.Key);
+    if (!recordTag) continue;
     const value = tag.Value ?? '';
-    const deactivatedAt = parseRecordTime(value);
+    const parsed = parseRecordValue(value);
     records.push({
-      accessKeyId: tag.Key.slice(DEACTIVATION_TAG_PREFIX.length),
-      tagKey: tag.Key,
+      accessKeyId: recordTag.accessKeyId,
+      tagKey: recordTag.tagKey,
+      form: recordTag.form,
       value,
-      ...(deactivatedAt ? { deactivatedAt } : {}),
+      ...(parsed.form !== 'malformed' ? { deactivatedAt: parsed.recordedAt } : {}),
     });
   }
   return records;
 }
 
-/** True when a user's tags hold at least one deactivation record. */
+/** True when a user's tags hold at least one deactivation record (or a tag that looks like one). */
 export function hasDeactivationRecords(tags: readonly UserTag[] | undefined): boolean {
   return (tags ?? []).some((t) => isDeactivationTagKey(t.Key));
 }
@@ -139,7 +166,7 @@ export function hasDeactivationRecords(tags: readonly UserTag[] | undefined): bo
 export function planDeactivation(facts: UserFacts, now: Date, parameters: DeactivationParameters): PlannedAction[] {
   const verdict = evaluateAccessKeys(facts.keys, now, parameters);
   const exempt = isExempt(facts.tags, facts.exemptionTag);
-  const records = byKeyId(readDeactivationRecords(facts.tags));
+  const records = byKeyId(facts.records ?? readDeactivationRecords(facts.tags));
   return verdict.keys.map((assessment) => {
     const key = assessment.key as LiveKey;
     const record = records.get(key.accessKeyId.toUpperCase());
@@ -160,7 +187,7 @@ export function planDeactivation(facts: UserFacts, now: Date, parameters: Deacti
     } else {
       reason = assessment.reason;
     }
-    return toAction(facts.userName, key, now, record, action, reason);
+    return toAction(facts.userName, key, now, record, action, reason, statusOf(record));
   });
 }
 
@@ -171,18 +198,20 @@ export function planDeactivation(facts: UserFacts, now: Date, parameters: Deacti
 export function planDeletion(facts: UserFacts, now: Date, parameters: DeletionParameters): PlannedAction[] {
   checkDeletionParameters(parameters);
   const exempt = isExempt(facts.tags, facts.exemptionTag);
-  const records = byKeyId(readDeactivationRecords(facts.tags));
+  const all = facts.records ?? readDeactivationRecords(facts.tags);
+  const primary = byKeyId(all);
   const keys = [...facts.keys].sort((a, b) => a.slot - b.slot || a.createdAt.getTime() - b.createdAt.getTime());
   const actions: PlannedAction[] = [];
   for (const key of keys) {
-    const record = records.get(key.accessKeyId.toUpperCase());
-    records.delete(key.accessKeyId.toUpperCase());
+    const record = primary.get(key.accessKeyId.toUpperCase());
     let decision: Decision;
     if (!record) {
       decision = {
         action: 'keep',
         reason: `${key.status} ${keyPhrase(key)} is ${days(ageInDays(key.createdAt, now))} old and has no keyage deactivation record; keyage deletes only keys it deactivated.`,
       };
+    } else if (record.form !== 'exact' || record.verdict?.status === 'suspect' || record.deactivatedAt === undefined) {
+      decision = { action: 'keep', reason: suspectReason(key.status, keyPhrase(key), record) };
     } else if (exempt && facts.exemptionTag) {
       decision = {
         action: 'keep',
@@ -191,22 +220,45 @@ export function planDeletion(facts: UserFacts, now: Date, parameters: DeletionPa
     } else {
       decision = decideDeletion(key, record, now, parameters);
     }
-    actions.push(toAction(facts.userName, key, now, record, decision.action, decision.reason));
+    actions.push(toAction(facts.userName, key, now, record, decision.action, decision.reason, statusOf(record)));
   }
-  for (const record of records.values()) {
+  const live = new Set(keys.map((k) => k.accessKeyId.toUpperCase()));
+  for (const record of all) {
+    const id = record.accessKeyId.toUpperCase();
+    const isPrimary = primary.get(id) === record;
+    if (isPrimary && live.has(id)) continue; // decided above, with its key
+    // A second record-like tag for a key (a look-alike beside keyage's own), or a record whose
+    // key no longer exists. Nothing is left to protect once the key is gone, so keyage's own
+    // records are cleared; suspected forgeries are left for a person and reported every run.
+    const suspect = !isPrimary || record.form !== 'exact' || record.verdict?.status === 'suspect' || record.deactivatedAt === undefined;
+    const key = keys.find((k) => k.accessKeyId.toUpperCase() === id);
     actions.push({
       userName: facts.userName,
       accessKeyId: record.accessKeyId,
-      slot: null,
-      status: 'Missing',
-      ageDays: null,
-      lastUsed: null,
+      slot: key?.slot ?? null,
+      status: key?.status ?? 'Missing',
+      ageDays: key ? ageInDays(key.createdAt, now) : null,
+      lastUsed: key?.lastUsedAt ? key.lastUsedAt.toISOString() : null,
       deactivatedAt: record.deactivatedAt?.toISOString() ?? null,
-      action: 'clear-record',
-      reason: `Key ${record.accessKeyId} no longer exists; its deactivation record is cleared.`,
+      record: suspect ? 'suspect' : statusOf(record),
+      action: suspect ? 'keep' : 'clear-record',
+      reason: suspect
+        ? suspectReason(key?.status ?? 'Missing', key ? keyPhrase(key) : `key ${record.accessKeyId}`, record)
+        : `Key ${record.accessKeyId} no longer exists; its deactivation record is cleared.`,
     });
   }
   return actions;
+}
+
+function statusOf(record: DeactivationRecord | undefined): RecordStatus | null {
+  if (!record) return null;
+  if (record.form !== 'exact' || record.deactivatedAt === undefined) return 'suspect';
+  return record.verdict?.status ?? 'unchecked';
+}
+
+function suspectReason(status: string, phrase: string, record: DeactivationRecord): string {
+  const why = record.verdict?.status === 'suspect' ? record.verdict.reason : record.form !== 'exact' ? `the tag key ${shown(record.tagKey)} is not one keyage writes` : 'its value is not one keyage writes';
+  return `SUSPECTED FORGERY: ${status} ${phrase} has a deactivation record keyage did not write: ${why}. The key is not deleted and the tag is left for you to examine (who wrote it? see CloudTrail TagUser events for this user).`;
 }
 
 export interface Decision {
@@ -223,8 +275,8 @@ export function decideDeletion(key: LiveKey, record: DeactivationRecord, now: Da
   checkDeletionParameters(parameters);
   const phrase = keyPhrase(key);
   const at = record.deactivatedAt;
-  if (!at) {
-    return { action: 'keep', reason: `${key.status} ${phrase}: its deactivation record ${JSON.stringify(record.value)} is not an ISO time, so it is not deleted.` };
+  if (!at || record.form !== 'exact' || record.verdict?.status === 'suspect') {
+    return { action: 'keep', reason: suspectReason(key.status, phrase, record) };
   }
   if (key.status === 'Active') {
     const settle = parameters.settleMs ?? RECORD_SETTLE_MS;
@@ -235,6 +287,14 @@ export function decideDeletion(key: LiveKey, record: DeactivationRecord, now: Da
   }
   if (key.status !== 'Inactive') {
     return { action: 'keep', reason: `${key.status} ${phrase}: keyage deletes only Inactive keys.` };
+  }
+  const verdict = record.verdict;
+  if (verdict?.status !== 'verified') {
+    const why = verdict ? verdict.reason : 'it was not checked';
+    return {
+      action: 'keep',
+      reason: `Inactive ${phrase} has a deactivation record dated ${at.toISOString()} that keyage cannot verify (${why}); keyage deletes only keys whose record it can verify, so it is not deleted.`,
+    };
   }
   if (key.lastUsedAt && key.lastUsedAt.getTime() >= at.getTime()) {
     return {
@@ -271,6 +331,7 @@ function toAction(
   record: DeactivationRecord | undefined,
   action: RemediationActionKind,
   reason: string,
+  recordStatus: RecordStatus | null,
 ): PlannedAction {
   return {
     userName,
@@ -280,24 +341,24 @@ function toAction(
     ageDays: ageInDays(key.createdAt, now),
     lastUsed: key.lastUsedAt ? key.lastUsedAt.toISOString() : null,
     deactivatedAt: record?.deactivatedAt?.toISOString() ?? null,
+    record: recordStatus,
     action,
     reason,
   };
 }
 
+/**
+ * Records by access key ID. When a key has more than one record-like tag (keyage's own and a
+ * look-alike), keyage's exact form is the one that counts; the others are reported apart.
+ */
 function byKeyId(records: readonly DeactivationRecord[]): Map<string, DeactivationRecord> {
   const map = new Map<string, DeactivationRecord>();
-  for (const r of records) map.set(r.accessKeyId.toUpperCase(), r);
+  for (const r of records) {
+    const id = r.accessKeyId.toUpperCase();
+    const seen = map.get(id);
+    if (!seen || (seen.form !== 'exact' && r.form === 'exact')) map.set(id, r);
+  }
   return map;
-}
-
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
-
-function parseRecordTime(value: string): Date | undefined {
-  const text = value.trim();
-  if (!ISO_TIME.test(text)) return undefined;
-  const date = new Date(text);
-  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 function checkDeletionParameters(parameters: DeletionParameters): void {

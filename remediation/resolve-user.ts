@@ -13,7 +13,7 @@ import type { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import { ListDiscoveredResourcesCommand } from '@aws-sdk/client-config-service';
 import { GetUserCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { type AwsCaller, isNoSuchEntity } from '../lib/aws-call';
-import { AwsAccessDeniedError, messageOf, NoSuchUserError } from '../lib/errors';
+import { AwsAccessDeniedError, messageOf, NoSuchUserError, UnexpectedResponseError } from '../lib/errors';
 import type { Logger } from '../lib/log';
 import { listAllUsers } from '../rules/access-key-age/iam';
 
@@ -29,6 +29,8 @@ export interface ResolverContext {
 export interface ResolvedUser {
   readonly userName: string;
   readonly userId: string;
+  /** The user's ARN: its account is the account a deactivation record is bound to. */
+  readonly arn: string;
   /** How the name was found: `GetUser` (by name), `Config` (inventory + GetUser), `ListUsers` (paged). */
   readonly resolvedBy: 'GetUser' | 'Config' | 'ListUsers';
 }
@@ -60,14 +62,15 @@ export async function resolveUser(ctx: ResolverContext, who: { userName?: string
   const users = await listAllUsers(ctx);
   const match = users.find((u) => u.userId === userId);
   if (!match) throw new NoSuchUserError(userId);
-  return { userName: match.userName, userId: match.userId, resolvedBy: 'ListUsers' };
+  return { userName: match.userName, userId: match.userId, arn: match.arn, resolvedBy: 'ListUsers' };
 }
 
-async function getUser(ctx: ResolverContext, userName: string): Promise<{ userName: string; userId: string } | undefined> {
+async function getUser(ctx: ResolverContext, userName: string): Promise<{ userName: string; userId: string; arn: string } | undefined> {
   try {
     const out = await ctx.caller.call('iam:GetUser', () => ctx.iam.send(new GetUserCommand({ UserName: userName })));
     if (!out.User?.UserName || !out.User.UserId) return undefined;
-    return { userName: out.User.UserName, userId: out.User.UserId };
+    if (!out.User.Arn) throw new UnexpectedResponseError('iam:GetUser', `user ${out.User.UserName} has no Arn`);
+    return { userName: out.User.UserName, userId: out.User.UserId, arn: out.User.Arn };
   } catch (err) {
     if (isNoSuchEntity(err)) return undefined;
     throw err;

@@ -106,6 +106,14 @@ export interface MemberSettings {
    * @default 'info'
    */
   readonly logLevel: DeploymentLogLevel;
+  /**
+   * Names of IAM roles (in each member account) that may sign deactivation records besides the
+   * remediation function, for `keyage remediate --apply` run by hand; each also needs an IAM
+   * policy allowing kms:GenerateMac on the record key. Records written without the key are
+   * never deleted by keyage.
+   * @default [] (only the remediation function signs)
+   */
+  readonly recordSignerRoleNames: readonly string[];
 }
 
 /** Where the StackSet puts the member stack, and how. */
@@ -183,6 +191,7 @@ const MEMBER_KEYS = [
   'scheduleTimezone',
   'notificationEmail',
   'logLevel',
+  'recordSignerRoleNames',
 ] as const;
 
 const ORGANIZATION_KEYS = [
@@ -210,6 +219,7 @@ const BUCKET_PREFIX = /^[a-z0-9][a-z0-9-]*[a-z0-9]$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const SCHEDULE = /^(cron\([^)]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/;
 const TIMEZONE = /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/;
+const ROLE_NAME = /^([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 
 /** The name a setting is reported under in error messages. */
 function settingName(name: string): string {
@@ -242,6 +252,10 @@ export function resolveMemberSettings(raw: Readonly<Record<string, unknown>>, na
     scheduleTimezone: optionalString(raw.scheduleTimezone, nameOf('scheduleTimezone'), TIMEZONE, 'an IANA time zone name such as UTC or Europe/Paris') ?? 'UTC',
     ...(notificationEmail ? { notificationEmail } : {}),
     logLevel: oneOf(raw.logLevel, nameOf('logLevel'), LOG_LEVELS, 'info'),
+    recordSignerRoleNames:
+      raw.recordSignerRoleNames === undefined || (Array.isArray(raw.recordSignerRoleNames) && raw.recordSignerRoleNames.length === 0)
+        ? []
+        : stringList(raw.recordSignerRoleNames, nameOf('recordSignerRoleNames'), ROLE_NAME, 'a list of IAM role names (with their path, if any), such as ["SecurityOperators"]'),
   };
 }
 

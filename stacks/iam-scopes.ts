@@ -18,7 +18,19 @@ export type ResourceScope =
   /** Any Config rule of this account and Region (pack rules get a generated suffix). */
   | 'config-rules'
   /** The one Lambda function named by the caller. */
-  | 'function';
+  | 'function'
+  /** The record key (KMS), named by the caller. */
+  | 'record-key'
+  /** Automation executions of this account and Region (their IDs are generated). */
+  | 'automation-executions'
+  /** keyage's own SSM documents. */
+  | 'keyage-documents'
+  /** keyage's cursor parameter, named by the caller. */
+  | 'cursor-parameter'
+  /** keyage's notification topic, named by the caller. */
+  | 'topic'
+  /** The KMS key of keyage's notification topic, named by the caller. */
+  | 'topic-key';
 
 /** The scope of every action keyage grants. */
 export const ACTION_SCOPES: Readonly<Record<string, ResourceScope>> = {
@@ -39,7 +51,27 @@ export const ACTION_SCOPES: Readonly<Record<string, ResourceScope>> = {
   'config:ListDiscoveredResources': 'any',
   'config:GetComplianceDetailsByConfigRule': 'config-rules',
   'lambda:InvokeFunction': 'function',
+  'kms:GenerateMac': 'record-key',
+  'kms:VerifyMac': 'record-key',
+  'ssm:GetAutomationExecution': 'automation-executions',
+  'ssm:DescribeDocument': 'keyage-documents',
+  'ssm:GetParameter': 'cursor-parameter',
+  'ssm:PutParameter': 'cursor-parameter',
+  'sns:Publish': 'topic',
+  'kms:GenerateDataKey': 'topic-key',
+  'kms:Decrypt': 'topic-key',
 };
+
+/** What some scopes need from the caller: the ARN of the one resource. */
+export interface ScopeTargets {
+  functionArn?: string;
+  recordKeyArn?: string;
+  cursorParameterArn?: string;
+  topicArn?: string;
+  topicKeyArn?: string;
+  /** keyage's document names (the 'keyage-documents' scope). */
+  documentNames?: readonly string[];
+}
 
 /** The ARN pattern of every IAM user of the stack's account. */
 export function iamUsersArn(stack: Stack): string {
@@ -55,7 +87,7 @@ export function configRulesArn(stack: Stack): string {
  * One policy statement per scope, granting exactly `actions`, each on the narrowest resource
  * IAM allows. Throws for an action without a known scope, or a 'function' action without `functionArn`.
  */
-export function scopedStatements(stack: Stack, actions: readonly string[], options: { functionArn?: string } = {}): PolicyStatement[] {
+export function scopedStatements(stack: Stack, actions: readonly string[], options: ScopeTargets = {}): PolicyStatement[] {
   const byScope = new Map<ResourceScope, string[]>();
   for (const action of actions) {
     const scope = ACTION_SCOPES[action];
@@ -75,9 +107,26 @@ export function scopedStatements(stack: Stack, actions: readonly string[], optio
       case 'function':
         if (!options.functionArn) throw new Error('keyage: lambda:InvokeFunction needs the ARN of the function it may invoke');
         return [options.functionArn];
+      case 'record-key':
+        if (!options.recordKeyArn) throw new Error('keyage: kms:GenerateMac/VerifyMac need the ARN of the record key');
+        return [options.recordKeyArn];
+      case 'automation-executions':
+        return [Arn.format({ service: 'ssm', resource: 'automation-execution', resourceName: '*', arnFormat: ArnFormat.SLASH_RESOURCE_NAME }, stack)];
+      case 'keyage-documents':
+        if (!options.documentNames?.length) throw new Error('keyage: ssm:DescribeDocument needs the names of keyage\'s documents');
+        return options.documentNames.map((name) => Arn.format({ service: 'ssm', resource: 'document', resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }, stack));
+      case 'cursor-parameter':
+        if (!options.cursorParameterArn) throw new Error('keyage: ssm:GetParameter/PutParameter need the ARN of the cursor parameter');
+        return [options.cursorParameterArn];
+      case 'topic':
+        if (!options.topicArn) throw new Error('keyage: sns:Publish needs the ARN of the topic');
+        return [options.topicArn];
+      case 'topic-key':
+        if (!options.topicKeyArn) throw new Error('keyage: kms:GenerateDataKey/Decrypt need the ARN of the topic\'s key');
+        return [options.topicKeyArn];
     }
   };
-  const order: ResourceScope[] = ['iam-users', 'config-rules', 'function', 'any'];
+  const order: ResourceScope[] = ['iam-users', 'config-rules', 'function', 'record-key', 'automation-executions', 'keyage-documents', 'cursor-parameter', 'topic', 'topic-key', 'any'];
   return order
     .filter((scope) => byScope.has(scope))
     .map((scope) => new PolicyStatement({ effect: Effect.ALLOW, actions: [...new Set(byScope.get(scope))].sort(), resources: resourcesOf(scope) }));

@@ -21,7 +21,18 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { CfnDocument } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { AUTOMATION_ROLE_ACTIONS, REMEDIATION_LAMBDA_CONFIG_ACTIONS, REMEDIATION_LAMBDA_IAM_ACTIONS } from '../remediation/permissions';
+import { CfnParameter as CfnSsmParameter } from 'aws-cdk-lib/aws-ssm';
+import { CURSOR_START } from '../remediation/cursor';
+import { DEACTIVATE_RUNBOOK_NAME, DELETE_RUNBOOK_NAME } from '../remediation/documents';
+import {
+  AUTOMATION_ROLE_ACTIONS,
+  REMEDIATION_LAMBDA_CONFIG_ACTIONS,
+  REMEDIATION_LAMBDA_IAM_ACTIONS,
+  REMEDIATION_LAMBDA_KMS_ACTIONS,
+  REMEDIATION_LAMBDA_SNS_ACTIONS,
+  REMEDIATION_LAMBDA_SSM_ACTIONS,
+  REMEDIATION_LAMBDA_TOPIC_KEY_ACTIONS,
+} from '../remediation/permissions';
 import { RULE_CONFIG_ACTIONS, RULE_IAM_ACTIONS } from '../rules/access-key-age/permissions';
 import { type MemberSettings, resolveMemberSettings } from './config';
 import { loadCheckedConformancePack, packInputParameters } from './conformance-pack';
@@ -34,6 +45,7 @@ import {
   REMEDIATION_HANDLER_ENTRY,
   RULE_HANDLER_ENTRY,
 } from './project';
+import { RecordKey } from './record-key';
 import { loadRunbook } from './runbooks';
 
 /** Name of the Config rule (Config appends the conformance pack's suffix to it). */
@@ -44,10 +56,10 @@ export const CONFORMANCE_PACK_NAME = 'keyage';
 export const RULE_FUNCTION_NAME = 'keyage-access-key-age';
 /** Name of the remediation Lambda function (the runbooks' `RemediationFunction` default). */
 export const REMEDIATION_FUNCTION_NAME = 'keyage-remediation';
-/** Name of runbook 1, the rule's remediation. */
-export const DEACTIVATE_RUNBOOK_NAME = 'keyage-DeactivateStaleAccessKeys';
-/** Name of runbook 2, run daily for every user. */
-export const DELETE_RUNBOOK_NAME = 'keyage-DeleteDeactivatedAccessKeys';
+/** Names of runbook 1 (the rule's remediation) and runbook 2 (run daily for every user). */
+export { DEACTIVATE_RUNBOOK_NAME, DELETE_RUNBOOK_NAME };
+/** The SSM parameter where runbook 2's every-user run records the user it examined last. */
+export const DELETE_CURSOR_PARAMETER_NAME = '/keyage/delete-runbook-cursor';
 /** Runbook 2's `IAMUser` value meaning every user of the account. */
 export const ALL_USERS_TARGET = '*';
 
@@ -83,6 +95,8 @@ export class KeyageMember extends Construct {
   public readonly deletionSchedule: CfnSchedule;
   /** The topic told about compliance changes and runbook results. */
   public readonly topic: Topic;
+  /** The KMS HMAC key that authenticates deactivation records (`alias/keyage-deactivation-records`). */
+  public readonly recordKey: RecordKey;
 
   constructor(scope: Construct, id: string, props: KeyageMemberProps = {}) {
     super(scope, id);
@@ -132,6 +146,25 @@ export class KeyageMember extends Construct {
       // stops examining users 30 s before that, so a longer timeout would only hide work lost.
       timeout: Duration.seconds(300),
     });
+    // Records are signed with this key; only the remediation role (and the roles named in
+    // recordSignerRoleNames) may sign, so a tag written by anyone else never verifies.
+    this.recordKey = new RecordKey(this, 'RecordKey', { remediationRole, recordSignerRoleNames: settings.recordSignerRoleNames });
+    const cursor = new CfnSsmParameter(this, 'DeleteCursor', {
+      name: DELETE_CURSOR_PARAMETER_NAME,
+      type: 'String',
+      value: CURSOR_START,
+      description: 'keyage: the user ID the daily delete run examined last (only orders the users; never a decision)',
+    });
+    const cursorArn = `arn:${Aws.PARTITION}:ssm:${Aws.REGION}:${Aws.ACCOUNT_ID}:parameter${DELETE_CURSOR_PARAMETER_NAME}`;
+    for (const statement of scopedStatements(stack, [...REMEDIATION_LAMBDA_KMS_ACTIONS, ...REMEDIATION_LAMBDA_SSM_ACTIONS], {
+      recordKeyArn: this.recordKey.key.keyArn,
+      cursorParameterArn: cursorArn,
+      documentNames: [DEACTIVATE_RUNBOOK_NAME, DELETE_RUNBOOK_NAME],
+    })) {
+      remediationRole.addToPolicy(statement);
+    }
+    this.remediationFunction.addEnvironment('KEYAGE_RECORD_KEY_ARN', this.recordKey.key.keyArn);
+    this.remediationFunction.addEnvironment('KEYAGE_DELETE_CURSOR_PARAMETER', cursor.ref);
 
     // --- The Automation role ---------------------------------------------------------------
     this.automationRole = new Role(this, 'AutomationRole', {
@@ -148,9 +181,12 @@ export class KeyageMember extends Construct {
     }
 
     // --- The runbooks ----------------------------------------------------------------------
+    // The deployment's own values become the documents' defaults, so a runbook started by hand
+    // (or by anyone) honours the same limit, exemption and grace period as the rule.
     const deactivate = loadRunbook(DEACTIVATE_RUNBOOK_FILE, {
       remediationFunction: REMEDIATION_FUNCTION_NAME,
       requiredParameters: ['IAMResourceId', 'MaxAccessKeyAge', 'ExemptionTag', 'DryRun', 'AutomationAssumeRole'],
+      defaults: { MaxAccessKeyAge: String(settings.maxAccessKeyAge), ExemptionTag: settings.exemptionTag },
     });
     const deleteParameters = {
       IAMUser: [ALL_USERS_TARGET],
@@ -163,6 +199,7 @@ export class KeyageMember extends Construct {
     const deleteBook = loadRunbook(DELETE_RUNBOOK_FILE, {
       remediationFunction: REMEDIATION_FUNCTION_NAME,
       requiredParameters: [...Object.keys(deleteParameters), 'ExemptionTag'],
+      defaults: { GracePeriodDays: String(settings.graceDays), ExemptionTag: settings.exemptionTag },
     });
     this.deactivateRunbook = new CfnDocument(this, 'DeactivateRunbook', {
       name: DEACTIVATE_RUNBOOK_NAME,
@@ -259,6 +296,11 @@ export class KeyageMember extends Construct {
       }),
     );
     this.topic = new Topic(this, 'NotificationTopic', { displayName: 'keyage', masterKey: key, enforceSSL: true });
+    // The remediation function tells the topic about suspected forged deactivation records.
+    for (const statement of scopedStatements(stack, [...REMEDIATION_LAMBDA_SNS_ACTIONS, ...REMEDIATION_LAMBDA_TOPIC_KEY_ACTIONS], { topicArn: this.topic.topicArn, topicKeyArn: key.keyArn })) {
+      remediationRole.addToPolicy(statement);
+    }
+    this.remediationFunction.addEnvironment('KEYAGE_ALERT_TOPIC_ARN', this.topic.topicArn);
     if (settings.notificationEmail) this.topic.addSubscription(new EmailSubscription(settings.notificationEmail));
     new Rule(this, 'ComplianceChangeRule', {
       description: 'keyage: the access-key-age rule changed the compliance of a user',
@@ -326,6 +368,11 @@ export class KeyageMember extends Construct {
       ],
       [roles.remediation, users, 'The remediation acts on whichever IAM user Config or the schedule names: IAM has no narrower resource for "any user". The code re-reads live state and never deletes an active key.'],
       [roles.remediation, any, 'iam:ListUsers, iam:GetAccountAuthorizationDetails and config:ListDiscoveredResources have no resource type in IAM: "*" is the only resource they accept.'],
+      [
+        roles.remediation,
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:automation-execution/*]',
+        'ssm:GetAutomationExecution on the executions of this account and Region: their IDs are generated at start, and the function only reads the one an invocation names, to refuse any invoker but a running keyage runbook.',
+      ],
       [roles.automation, users, 'The runbook reads back the keys of the user it remediated, which can be any IAM user of the account.'],
       [
         roles.scheduler,

@@ -1,7 +1,9 @@
 /**
  * The SSM Automation runbooks in `remediation/runbooks/`, read at synth time so that the
- * deployed documents are exactly the files an auditor reads, with one change: the default of
- * `RemediationFunction` becomes the name of the remediation function this stack deploys.
+ * deployed documents are exactly the files an auditor reads, with one change: the defaults of
+ * `RemediationFunction` (the remediation function this stack deploys) and of the deployment's
+ * own settings (`MaxAccessKeyAge`, `ExemptionTag`, `GracePeriodDays`), so that a runbook run by
+ * hand honours the same limit, exemption and grace period as the rule.
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -24,7 +26,7 @@ export interface Runbook {
 }
 
 /**
- * Read a runbook and set the default of its `RemediationFunction` parameter.
+ * Read a runbook and set the defaults of its `RemediationFunction` parameter and of `defaults`.
  * Throws, naming the file, when it is missing, is not an Automation document (schemaVersion
  * 0.3), or lacks the parameters the stack passes to it.
  *
@@ -32,7 +34,10 @@ export interface Runbook {
  * @param options.remediationFunction the default given to `RemediationFunction`.
  * @param options.requiredParameters parameters the stack passes; each must be declared.
  */
-export function loadRunbook(file: string, options: { remediationFunction: string; requiredParameters: readonly string[] }): Runbook {
+export function loadRunbook(
+  file: string,
+  options: { remediationFunction: string; requiredParameters: readonly string[]; defaults?: Readonly<Record<string, string>> },
+): Runbook {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -52,9 +57,14 @@ export function loadRunbook(file: string, options: { remediationFunction: string
   if (missing.length > 0) {
     throw new Error(`keyage: ${file} does not declare the parameter(s) ${missing.join(', ')} that the stack passes; it declares ${Object.keys(declared).join(', ')}`);
   }
-  const withDefault: Record<string, RunbookParameter> = {
-    ...declared,
-    RemediationFunction: { ...(declared.RemediationFunction as RunbookParameter), default: options.remediationFunction },
-  };
+  const withDefault: Record<string, RunbookParameter> = { ...declared };
+  for (const [name, value] of Object.entries({ ...options.defaults, RemediationFunction: options.remediationFunction })) {
+    const param = declared[name];
+    if (!param) throw new Error(`keyage: ${file} does not declare the parameter ${name} whose default the stack sets`);
+    if (param.allowedPattern !== undefined && !new RegExp(param.allowedPattern).test(value)) {
+      throw new Error(`keyage: the default ${JSON.stringify(value)} for ${name} does not match the runbook's allowedPattern ${param.allowedPattern}`);
+    }
+    withDefault[name] = { ...param, default: value };
+  }
   return { file, content: { ...content, parameters: withDefault } };
 }

@@ -6,6 +6,7 @@
  * AWS Config passes `ruleParameters` as a JSON string whose values are strings; numbers are
  * accepted too so that the CLI and tests can pass them directly.
  */
+import { asciiEqualIgnoringCase, asciiStartsWithIgnoringCase } from '../../lib/ascii';
 import { InvalidEventError, InvalidParameterError } from '../../lib/errors';
 import type { PolicyParameters } from './policy';
 
@@ -90,7 +91,7 @@ export function parseExemptionTag(value: unknown, name = 'ExemptionTag'): Exempt
   const eq = text.indexOf('=');
   const key = (eq === -1 ? text : text.slice(0, eq)).trim();
   const tagValue = eq === -1 ? undefined : text.slice(eq + 1).trim();
-  if (!TAG_KEY.test(key) || key.toLowerCase().startsWith('aws:') || (tagValue !== undefined && !TAG_VALUE.test(tagValue))) {
+  if (!TAG_KEY.test(key) || asciiStartsWithIgnoringCase(key, 'aws:') || (tagValue !== undefined && !TAG_VALUE.test(tagValue))) {
     throw new InvalidParameterError(name, value, ALLOWED_EXEMPTION_TAG);
   }
   return tagValue === undefined ? { key } : { key, value: tagValue };
@@ -98,17 +99,17 @@ export function parseExemptionTag(value: unknown, name = 'ExemptionTag'): Exempt
 
 /**
  * Whether a user's tags carry the exemption. IAM treats tag keys case-insensitively (a user
- * cannot have two keys differing only by case), so the key is compared that way; the value
- * is compared exactly.
+ * cannot have two keys differing only by case), so the key is compared that way, folding A–Z
+ * only (`lib/ascii.ts`: `toLowerCase()` would also fold look-alikes such as U+212A KELVIN SIGN);
+ * the value is compared exactly.
  */
 export function isExempt(
   tags: ReadonlyArray<{ Key?: string; Value?: string }> | undefined,
   exemption: ExemptionTag | undefined,
 ): boolean {
   if (!exemption || !tags) return false;
-  const wanted = exemption.key.toLowerCase();
   return tags.some(
-    (t) => t.Key !== undefined && t.Key.toLowerCase() === wanted && (exemption.value === undefined || (t.Value ?? '') === exemption.value),
+    (t) => t.Key !== undefined && asciiEqualIgnoringCase(t.Key, exemption.key) && (exemption.value === undefined || (t.Value ?? '') === exemption.value),
   );
 }
 

@@ -16,7 +16,7 @@ describeWithMoto('keyage audit (live) against moto_server', () => {
   let calls: RecordedCommand[];
 
   const daysOn = (d: number) => new Date(Date.now() + d * DAY_MS).toISOString();
-  const audit = (...args: string[]) => runCli(['audit', ...args], { iam: account.iam });
+  const audit = (...args: string[]) => runCli(['audit', ...args], account.clients());
 
   beforeEach(async () => {
     account = await newMotoAccount();
@@ -30,13 +30,15 @@ describeWithMoto('keyage audit (live) against moto_server', () => {
   });
 
   afterEach(() => {
-    account.iam.destroy();
-    account.config.destroy();
+    for (const c of Object.values(account.clients())) c.destroy();
   });
 
   it('91 days on: key holders NON_COMPLIANT with their key IDs, the keyless COMPLIANT, the exempt NOT_APPLICABLE; exit 1', async () => {
     const run = await audit('--now', daysOn(91), '--format', 'json', '--exemption-tag', 'keyage-exempt=true');
-    expect(run.stderr).toBe('');
+    expect(run.stderr).toBe(
+      "keyage: using keyage's defaults (no keyage rule is deployed in us-east-1): MaxAccessKeyAge 90 (default), ExemptionTag keyage-exempt=true (flag), GracePeriodDays 14 (default); flags override.\n" +
+        'keyage: note: no record key (there is no KMS key alias/keyage-deactivation-records in us-east-1): deactivation records cannot be verified, so no deletion is planned.\n',
+    );
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as AuditReport;
     expect(report.accountId).toBe(account.accountId);

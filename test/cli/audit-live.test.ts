@@ -11,11 +11,14 @@ import {
   NoSuchEntityException,
   type Tag,
 } from '@aws-sdk/client-iam';
+import { DescribeConfigRulesCommand } from '@aws-sdk/client-config-service';
 import { mockClient } from 'aws-sdk-client-mock';
 import { LIVE_AUDIT_ACTIONS } from '../../cli/audit-live';
 import type { AuditReport, AuditUser } from '../../cli/audit-report';
 import type { AsffFinding } from '../../cli/format-asff';
 import { DAY_MS } from '../../rules/access-key-age/policy';
+import { signedRecordTag } from '../harness/record-signer';
+import { configMock, deploymentActionsSent, givenDeployment, NO_DEPLOYMENT_LINE } from './deployment';
 import { PINNED_NOW, runCli } from './run-cli';
 
 const iamMock = mockClient(IAMClient);
@@ -29,6 +32,11 @@ function iamUser(name: string, tags: Tag[] = []) {
 
 function keyId(user: string, n: number): string {
   return `AKIA${user.toUpperCase().padEnd(15, 'K')}${n}`;
+}
+
+/** keyage's own record for the user's key n (created `keyDays` ago), written at `at`, signed with the test record key. */
+function record(user: string, n: number, keyDays: number, at: Date): Tag {
+  return signedRecordTag({ accountId: ACCOUNT, userId: iamUser(user).UserId, accessKeyId: keyId(user, n), keyCreatedAt: daysAgo(keyDays) }, at);
 }
 
 /** Users and their keys as IAM would answer, with last use per key. */
@@ -63,6 +71,7 @@ function user(report: AuditReport, name: string): AuditUser {
 
 beforeEach(() => {
   iamMock.reset();
+  givenDeployment();
 });
 
 describe('keyage audit (live)', () => {
@@ -73,7 +82,7 @@ describe('keyage audit (live)', () => {
       { name: 'carol', keys: [] },
     ]);
     const run = await liveAudit();
-    expect(run.stderr).toBe('');
+    expect(run.stderr).toBe(NO_DEPLOYMENT_LINE);
     expect(run.code).toBe(1);
     expect(iamMock).toHaveReceivedCommandTimes(GetAccountAuthorizationDetailsCommand, 1);
     expect(iamMock).toHaveReceivedCommandWith(GetAccountAuthorizationDetailsCommand, { Filter: ['User'], MaxItems: 1000 });
@@ -82,7 +91,10 @@ describe('keyage audit (live)', () => {
     expect(iamMock).toHaveReceivedCommandTimes(GetAccessKeyLastUsedCommand, 3);
     for (const id of [keyId('alice', 1), keyId('bob', 1), keyId('bob', 2)]) expect(iamMock).toHaveReceivedCommandWith(GetAccessKeyLastUsedCommand, { AccessKeyId: id });
     const sent = new Set(iamMock.calls().map((c) => `iam:${(c.args[0] as { constructor: { name: string } }).constructor.name.replace(/Command$/, '')}`));
-    expect([...sent].sort()).toEqual([...LIVE_AUDIT_ACTIONS].sort());
+    expect([...sent].sort()).toEqual(LIVE_AUDIT_ACTIONS.filter((a) => a.startsWith('iam:')).sort());
+    // and the deployment's defaults and the record key, read-only
+    expect(deploymentActionsSent()).toEqual(['config:DescribeConfigRules', 'ssm:DescribeDocument', 'kms:DescribeKey']);
+    for (const action of deploymentActionsSent()) expect(LIVE_AUDIT_ACTIONS).toContain(action);
   });
 
   it('reports key IDs, user IDs, last use and the key to deactivate', async () => {
@@ -144,15 +156,63 @@ describe('keyage audit (live)', () => {
   });
 
   it('plans runbook 2: a key keyage deactivated past the grace period with no use since is to be deleted', async () => {
-    const deactivatedAt = daysAgo(20).toISOString();
-    givenAccount([{ name: 'old', tags: [{ Key: `keyage:deactivated:${keyId('old', 1)}`, Value: deactivatedAt }], keys: [{ days: 120, status: 'Inactive', usedDaysAgo: 25 }] }]);
+    givenAccount([{ name: 'old', tags: [record('old', 1, 120, daysAgo(20))], keys: [{ days: 120, status: 'Inactive', usedDaysAgo: 25 }] }]);
     const report = parse((await liveAudit()).stdout);
     expect(user(report, 'old').keys[0]).toMatchObject({ status: 'Inactive', verdict: 'COMPLIANT', action: 'delete' });
     expect(report.summary).toMatchObject({ keysToDelete: 1, keysToDeactivate: 0 });
+    expect(deploymentActionsSent()).toContain('kms:VerifyMac');
+  });
+
+  it('plans no deletion on a record keyage did not write (a bare date), and none without the record key', async () => {
+    givenAccount([
+      { name: 'forged', tags: [{ Key: `keyage:deactivated:${keyId('forged', 1)}`, Value: daysAgo(20).toISOString() }], keys: [{ days: 120, status: 'Inactive', usedDaysAgo: 25 }] },
+      { name: 'old', tags: [record('old', 1, 120, daysAgo(20))], keys: [{ days: 120, status: 'Inactive', usedDaysAgo: 25 }] },
+    ]);
+    const report = parse((await liveAudit()).stdout);
+    expect(user(report, 'forged').keys[0]).toMatchObject({ action: 'none', reason: expect.stringContaining('cannot verify') });
+    expect(user(report, 'old').keys[0]?.action).toBe('delete');
+    givenDeployment({ recordKey: false });
+    const without = await liveAudit();
+    expect(user(parse(without.stdout), 'old').keys[0]?.action).toBe('none');
+    expect(without.stderr).toContain('keyage: note: no record key (there is no KMS key alias/keyage-deactivation-records in us-east-1): deactivation records cannot be verified, so no deletion is planned.');
+  });
+
+  it('takes the deployed rule\'s limit and exemption tag and the deployed runbook\'s grace period as its defaults, and says so', async () => {
+    givenDeployment({ rule: { name: 'keyage-access-key-age-conformance-pack-abcdefghi', parameters: { MaxAccessKeyAge: '30', ExemptionTag: 'keyage-exempt' } }, graceDays: '7' });
+    givenAccount([
+      { name: 'svc', tags: [{ Key: 'keyage-exempt', Value: '' }], keys: [{ days: 60, usedDaysAgo: 1 }] },
+      { name: 'dev', keys: [{ days: 60, usedDaysAgo: 1 }] },
+    ]);
+    const run = await liveAudit();
+    const report = parse(run.stdout);
+    expect(report.parameters).toEqual({
+      maxAccessKeyAgeDays: 30,
+      exemptionTag: 'keyage-exempt',
+      graceDays: 7,
+      sources: { maxAccessKeyAgeDays: 'deployed rule keyage-access-key-age-conformance-pack-abcdefghi', exemptionTag: 'deployed rule keyage-access-key-age-conformance-pack-abcdefghi', graceDays: 'deployed runbook keyage-DeleteDeactivatedAccessKeys' },
+      recordKey: 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555',
+    });
+    expect(user(report, 'svc')).toMatchObject({ compliance: 'NOT_APPLICABLE', exempt: true });
+    expect(user(report, 'dev').compliance).toBe('NON_COMPLIANT');
+    expect(run.stderr).toBe(
+      'keyage: using the deployed rule keyage-access-key-age-conformance-pack-abcdefghi in us-east-1: MaxAccessKeyAge 30 (deployed rule keyage-access-key-age-conformance-pack-abcdefghi), ExemptionTag keyage-exempt (deployed rule keyage-access-key-age-conformance-pack-abcdefghi), GracePeriodDays 7 (deployed runbook keyage-DeleteDeactivatedAccessKeys); flags override.\n',
+    );
+    const overridden = parse((await liveAudit('--max-age', '90', '--exemption-tag', '')).stdout);
+    expect(overridden.parameters).toMatchObject({ maxAccessKeyAgeDays: 90, exemptionTag: null, sources: { maxAccessKeyAgeDays: 'flag', exemptionTag: 'flag' } });
+    expect(user(overridden, 'svc').compliance).toBe('COMPLIANT');
+  });
+
+  it('says aloud when the deployed rule cannot be read, and audits with keyage\'s defaults', async () => {
+    configMock.on(DescribeConfigRulesCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    givenAccount([{ name: 'dev', keys: [{ days: 60, usedDaysAgo: 1 }] }]);
+    const run = await liveAudit();
+    expect(run.stderr).toContain('keyage: warning: the deployed rule could not be read (config:DescribeConfigRules): Access denied for config:DescribeConfigRules');
+    expect(run.stderr).toContain("keyage: using keyage's defaults (the deployed rule in us-east-1 could not be read)");
+    expect(parse(run.stdout).parameters.maxAccessKeyAgeDays).toBe(90);
   });
 
   it('--grace-days longer than the time since deactivation plans nothing, and says when the grace ends', async () => {
-    givenAccount([{ name: 'old', tags: [{ Key: `keyage:deactivated:${keyId('old', 1)}`, Value: daysAgo(20).toISOString() }], keys: [{ days: 120, status: 'Inactive', usedDaysAgo: 25 }] }]);
+    givenAccount([{ name: 'old', tags: [record('old', 1, 120, daysAgo(20))], keys: [{ days: 120, status: 'Inactive', usedDaysAgo: 25 }] }]);
     const report = parse((await liveAudit('--grace-days', '30')).stdout);
     expect(report.parameters.graceDays).toBe(30);
     expect(user(report, 'old').keys[0]?.action).toBe('none');
@@ -160,7 +220,7 @@ describe('keyage audit (live)', () => {
   });
 
   it('a key re-activated by a person after keyage deactivated it: its record is to be cleared, the key left alone', async () => {
-    givenAccount([{ name: 'back', tags: [{ Key: `keyage:deactivated:${keyId('back', 1)}`, Value: daysAgo(5).toISOString() }], keys: [{ days: 40, usedDaysAgo: 1 }] }]);
+    givenAccount([{ name: 'back', tags: [record('back', 1, 40, daysAgo(5))], keys: [{ days: 40, usedDaysAgo: 1 }] }]);
     const report = parse((await liveAudit()).stdout);
     expect(user(report, 'back').keys[0]).toMatchObject({ status: 'Active', action: 'clear-record' });
     expect(report.summary.recordsToClear).toBe(1);
@@ -190,7 +250,7 @@ describe('keyage audit (live)', () => {
     const run = await liveAudit();
     expect(run.code).toBe(3);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/^keyage: Access denied for iam:GetAccountAuthorizationDetails/);
+    expect(run.stderr).toMatch(/^keyage: Access denied for iam:GetAccountAuthorizationDetails/m);
   });
 
   it('a call that keeps failing: exit 3, never a verdict', async () => {
@@ -199,7 +259,7 @@ describe('keyage audit (live)', () => {
     const run = await liveAudit();
     expect(run.code).toBe(3);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/^keyage: iam:ListAccessKeys failed after 8 attempts/);
+    expect(run.stderr).toMatch(/^keyage: iam:ListAccessKeys failed after 8 attempts/m);
   });
 
   it('an IAM answer keyage cannot read: exit 3, never a verdict', async () => {
@@ -236,6 +296,6 @@ describe('keyage audit (live) progress', () => {
   it('draws nothing when standard error is not a terminal', async () => {
     givenAccount(many);
     const run = await runCli(['audit', '--now', PINNED_NOW, '--format', 'json'], { iam: new IAMClient({ region: 'us-east-1' }), stderrIsTTY: false });
-    expect(run.stderr).toBe('');
+    expect(run.stderr).toBe(NO_DEPLOYMENT_LINE);
   });
 });

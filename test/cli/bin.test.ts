@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import type { AuditReport } from '../../cli/audit-report';
 import { DAY_MS } from '../../rules/access-key-age/policy';
-import { createUserWithKeys, describeWithMoto, newMotoAccount } from '../harness/moto';
+import { createUserWithKeys, describeWithMoto, newMotoAccount, recordKeyOf } from '../harness/moto';
 import { EXAMPLE, fixture, golden, PINNED_NOW, ROOT } from './run-cli';
 
 const BIN = join(ROOT, 'bin', 'keyage.js');
@@ -103,13 +103,19 @@ describe('the keyage bin', () => {
   });
 });
 
+/** keyage's own lines on standard error (the SDK may print its own Node version notice). */
+const keyageLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('keyage:'));
+/** All a live run should say there: which parameters it used. */
+const USING_DEFAULTS = "keyage: using keyage's defaults (no keyage rule is deployed in us-east-1): MaxAccessKeyAge 90 (default), ExemptionTag none (default), GracePeriodDays 14 (default); flags override.";
+
 describeWithMoto('the keyage bin against moto_server', () => {
   it('a live audit reaches the account through AWS_ENDPOINT_URL and the default credential chain', async () => {
     const account = await newMotoAccount();
     try {
+      await recordKeyOf(account);
       const bob = await createUserWithKeys(account.iam, 'bob', 1);
       const run = keyage(['audit', '--format', 'json', '--now', new Date(Date.now() + 91 * DAY_MS).toISOString()], cleanEnv(account.env()));
-      expect(run.stderr).not.toContain('keyage:'); // the SDK may print its own Node version notice
+      expect(keyageLines(run.stderr)).toEqual([USING_DEFAULTS]);
       expect(run.code).toBe(1);
       const report = JSON.parse(run.stdout) as AuditReport;
       expect(report.accountId).toBe(account.accountId);
@@ -124,13 +130,14 @@ describeWithMoto('the keyage bin against moto_server', () => {
     const account = await newMotoAccount();
     const dir = mkdtempSync(join(tmpdir(), 'keyage-profile-'));
     try {
+      await recordKeyOf(account);
       await createUserWithKeys(account.iam, 'carol', 0);
       const c = account.credentials;
       writeFileSync(join(dir, 'credentials'), `[audit]\naws_access_key_id = ${c.accessKeyId}\naws_secret_access_key = ${c.secretAccessKey}\naws_session_token = ${c.sessionToken}\n`);
       writeFileSync(join(dir, 'config'), `[profile audit]\nregion = us-east-1\nendpoint_url = ${account.endpoint}\n`);
       const env = { ...cleanEnv(), AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials') };
       const run = keyage(['audit', '--profile', 'audit', '--format', 'json'], env);
-      expect(run.stderr).not.toContain('keyage:');
+      expect(keyageLines(run.stderr)).toEqual([USING_DEFAULTS]);
       expect(run.code).toBe(0);
       const report = JSON.parse(run.stdout) as AuditReport;
       expect(report.source).toEqual({ kind: 'live', region: 'us-east-1', profile: 'audit' });
@@ -146,9 +153,10 @@ describeWithMoto('the keyage bin against moto_server', () => {
   it('remediate reaches the account the same way; a dry run leaves the key Active', async () => {
     const account = await newMotoAccount();
     try {
+      await recordKeyOf(account);
       const bob = await createUserWithKeys(account.iam, 'bob', 1);
       const run = keyage(['remediate', '--user', 'bob', '--now', new Date(Date.now() + 92 * DAY_MS).toISOString()], cleanEnv(account.env()));
-      expect(run.stderr).not.toContain('keyage:');
+      expect(keyageLines(run.stderr)).toEqual([USING_DEFAULTS]);
       expect(run.code).toBe(1);
       expect(run.stdout).toContain('DRY RUN: nothing was changed.');
       expect(run.stdout).toContain(`would deactivate 1 key (${bob.accessKeyIds[0]})`);

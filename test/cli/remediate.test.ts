@@ -15,9 +15,12 @@ import {
   UntagUserCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
+import { DescribeConfigRulesCommand } from '@aws-sdk/client-config-service';
 import { mockClient } from 'aws-sdk-client-mock';
 import { REMEDIATE_READ_ACTIONS, REMEDIATE_WRITE_ACTIONS, type RemediateResult } from '../../cli/remediate';
 import { DAY_MS } from '../../rules/access-key-age/policy';
+import { signedRecordTag } from '../harness/record-signer';
+import { configMock, deploymentActionsSent, givenDeployment, NO_DEPLOYMENT_LINE } from './deployment';
 import { PINNED_NOW, runCli } from './run-cli';
 
 const iamMock = mockClient(IAMClient);
@@ -28,15 +31,26 @@ const OLD = 'AKIAOLD0000000000001';
 const NEW = 'AKIANEW0000000000002';
 const denied = () => Object.assign(new Error('User is not authorized to perform this action'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
 
+/** keyage's own record for bob's key `id` (created `days` before NOW), written at `at`. */
+const record = (id: string, days: number, at: Date) => signedRecordTag({ accountId: '123456789012', userId: BOB.UserId, accessKeyId: id, keyCreatedAt: ago(days) }, at);
+
 function givenBob(tags: { Key: string; Value: string }[] = [], keys = [{ id: OLD, days: 120, status: 'Active' }, { id: NEW, days: 10, status: 'Active' }]): void {
+  const state = [...tags];
   iamMock.on(GetUserCommand, { UserName: 'bob' }).resolves({ User: BOB });
   iamMock.on(ListAccessKeysCommand, { UserName: 'bob' }).resolves({
     AccessKeyMetadata: keys.map((k) => ({ UserName: 'bob', AccessKeyId: k.id, Status: k.status as 'Active' | 'Inactive', CreateDate: ago(k.days) })),
     IsTruncated: false,
   });
-  iamMock.on(ListUserTagsCommand, { UserName: 'bob' }).resolves({ Tags: tags, IsTruncated: false });
+  iamMock.on(ListUserTagsCommand, { UserName: 'bob' }).callsFake(() => ({ Tags: [...state], IsTruncated: false }));
   iamMock.on(GetAccessKeyLastUsedCommand).resolves({ UserName: 'bob', AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } });
-  iamMock.on(TagUserCommand).resolves({});
+  iamMock.on(TagUserCommand).callsFake((input: { Tags: { Key: string; Value: string }[] }) => {
+    for (const t of input.Tags) {
+      const i = state.findIndex((x) => x.Key === t.Key);
+      if (i >= 0) state.splice(i, 1);
+      state.push(t);
+    }
+    return {};
+  });
   iamMock.on(UpdateAccessKeyCommand).resolves({});
   iamMock.on(DeleteAccessKeyCommand).resolves({});
   iamMock.on(UntagUserCommand).resolves({});
@@ -65,11 +79,12 @@ function actionsSent(): string[] {
 
 beforeEach(() => {
   iamMock.reset();
+  givenDeployment();
 });
 
 afterEach(() => {
   // whatever a test did, it used no action outside the documented permissions
-  for (const action of actionsSent()) expect([...REMEDIATE_READ_ACTIONS, ...REMEDIATE_WRITE_ACTIONS]).toContain(action);
+  for (const action of [...actionsSent(), ...deploymentActionsSent()]) expect([...REMEDIATE_READ_ACTIONS, ...REMEDIATE_WRITE_ACTIONS]).toContain(action);
 });
 
 describe('keyage remediate (mocked IAM)', () => {
@@ -102,7 +117,7 @@ describe('keyage remediate (mocked IAM)', () => {
 
     const replay = await remediate('--user', 'bob', '--apply', '--replay', '--now', '2027-06-01T00:00:00Z');
     expect(replay.code).toBe(0);
-    expect(iamMock).toHaveReceivedCommandWith(TagUserCommand, { UserName: 'bob', Tags: [{ Key: `keyage:deactivated:${OLD}`, Value: '2027-06-01T00:00:00.000Z' }] });
+    expect(iamMock).toHaveReceivedCommandWith(TagUserCommand, { UserName: 'bob', Tags: [record(OLD, 120, new Date('2027-06-01T00:00:00.000Z'))] });
   });
 
   it('--apply writes the record at --now first, then makes exactly the stale key Inactive', async () => {
@@ -110,7 +125,9 @@ describe('keyage remediate (mocked IAM)', () => {
     const run = await remediate('--user', 'bob', '--apply');
     expect(run.code).toBe(0);
     expect(iamMock).toHaveReceivedCommandTimes(TagUserCommand, 1);
-    expect(iamMock).toHaveReceivedCommandWith(TagUserCommand, { UserName: 'bob', Tags: [{ Key: `keyage:deactivated:${OLD}`, Value: '2026-11-25T12:00:00.000Z' }] });
+    expect(iamMock).toHaveReceivedCommandWith(TagUserCommand, { UserName: 'bob', Tags: [record(OLD, 120, NOW)] });
+    expect(run.result?.parameters).toMatchObject({ recordKey: expect.stringMatching(/^arn:aws:kms:/), sources: { maxAccessKeyAgeDays: 'default', exemptionTag: 'default', graceDays: 'default' } });
+    expect(run.stderr).toBe(NO_DEPLOYMENT_LINE);
     expect(iamMock).toHaveReceivedCommandTimes(UpdateAccessKeyCommand, 1);
     expect(iamMock).toHaveReceivedCommandWith(UpdateAccessKeyCommand, { UserName: 'bob', AccessKeyId: OLD, Status: 'Inactive' });
     const names = iamMock.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name);
@@ -132,23 +149,89 @@ describe('keyage remediate (mocked IAM)', () => {
     iamMock.on(UpdateAccessKeyCommand).rejects(denied());
     const run = await remediate('--user', 'bob', '--apply');
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/^keyage: stage 1 \(deactivate\): 1 of 1 planned change\(s\) failed: deactivate AKIAOLD0000000000001: Access denied for iam:UpdateAccessKey/);
+    expect(run.stderr).toMatch(/^keyage: stage 1 \(deactivate\): 1 of 1 planned change\(s\) failed: deactivate AKIAOLD0000000000001: Access denied for iam:UpdateAccessKey/m);
     const old = run.result?.deactivation?.actions.find((a) => a.accessKeyId === OLD);
     expect(old).toMatchObject({ action: 'deactivate', applied: false });
     expect(old?.outcome).toMatch(/^Failed: Access denied for iam:UpdateAccessKey/);
   });
 
   it('stage 2 failing after stage 1 changed IAM: exit 3, stage 1\'s changes still printed', async () => {
-    givenBob([{ Key: `keyage:deactivated:${NEW}`, Value: ago(30).toISOString() }], [
+    givenBob([record(NEW, 100, ago(30))], [
       { id: OLD, days: 120, status: 'Active' },
       { id: NEW, days: 100, status: 'Inactive' },
     ]);
     iamMock.on(DeleteAccessKeyCommand).rejects(denied());
     const run = await remediate('--user', 'bob', '--apply', '--delete');
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/^keyage: stage 2 \(delete\): .*Access denied for iam:DeleteAccessKey/);
+    expect(run.stderr).toMatch(/^keyage: stage 2 \(delete\): .*Access denied for iam:DeleteAccessKey/m);
     expect(run.result?.deactivation?.actions.find((a) => a.accessKeyId === OLD)).toMatchObject({ action: 'deactivate', applied: true });
     expect(run.result?.deletion?.actions.find((a) => a.accessKeyId === NEW)).toMatchObject({ action: 'delete', applied: false });
+  });
+});
+
+describe('keyage remediate: the deployment\'s settings by default', () => {
+  const RULE = 'keyage-access-key-age-conformance-pack-x1y2z3a4b';
+
+  it('honours the deployed rule\'s exemption tag without --exemption-tag: an exempt user\'s key is not deactivated', async () => {
+    givenDeployment({ rule: { name: RULE, parameters: { MaxAccessKeyAge: '90', ExemptionTag: 'keyage-exempt' } }, graceDays: '14' });
+    givenBob([{ Key: 'keyage-exempt', Value: 'break-glass' }]);
+    const run = await remediate('--user', 'bob', '--apply');
+    expect(run.code).toBe(0);
+    expectNoWrites();
+    expect(run.result?.deactivation).toMatchObject({ exempt: true });
+    expect(run.result?.parameters).toMatchObject({ exemptionTag: 'keyage-exempt', sources: { exemptionTag: `deployed rule ${RULE}`, graceDays: 'deployed runbook keyage-DeleteDeactivatedAccessKeys' } });
+    expect(run.stderr).toContain(`keyage: using the deployed rule ${RULE} in us-east-1: MaxAccessKeyAge 90 (deployed rule ${RULE}), ExemptionTag keyage-exempt (deployed rule ${RULE})`);
+  });
+
+  it('an explicit flag overrides the deployed value, and says so', async () => {
+    givenDeployment({ rule: { name: RULE, parameters: { MaxAccessKeyAge: '200', ExemptionTag: 'keyage-exempt' } } });
+    givenBob();
+    const run = await remediate('--user', 'bob', '--max-age', '90');
+    expect(run.result?.parameters).toMatchObject({ maxAccessKeyAgeDays: 90, exemptionTag: 'keyage-exempt', sources: { maxAccessKeyAgeDays: 'flag', exemptionTag: `deployed rule ${RULE}` } });
+    expect(run.result?.deactivation?.actions.find((a) => a.accessKeyId === OLD)?.action).toBe('deactivate');
+  });
+
+  it('--apply refuses to guess when the deployed rule cannot be read (exit 2, nothing written), and goes ahead with explicit flags', async () => {
+    configMock.on(DescribeConfigRulesCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    givenBob();
+    const refused = await remediate('--user', 'bob', '--apply');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('Invalid value for parameter --apply: true. Allowed: --max-age and --exemption-tag given explicitly');
+    expect(iamMock.calls()).toHaveLength(0);
+    const explicit = await remediate('--user', 'bob', '--apply', '--max-age', '90', '--exemption-tag', '');
+    expect(explicit.code).toBe(0);
+    expect(iamMock).toHaveReceivedCommandTimes(UpdateAccessKeyCommand, 1);
+  });
+
+  it('without the record key, --apply still deactivates, writes an unsigned record and says keyage will not delete the key later', async () => {
+    givenDeployment({ recordKey: false });
+    givenBob();
+    const run = await remediate('--user', 'bob', '--apply');
+    expect(run.code).toBe(0);
+    expect(iamMock).toHaveReceivedCommandWith(TagUserCommand, { UserName: 'bob', Tags: [{ Key: `keyage:deactivated:${OLD}`, Value: NOW.toISOString() }] });
+    expect(run.result?.parameters.recordKey).toBeNull();
+    expect(run.stderr).toContain('keyage: warning: no record key (there is no KMS key alias/keyage-deactivation-records in us-east-1): the records this run writes are unsigned, and keyage will never delete these keys later.');
+  });
+});
+
+describe('keyage remediate --delete: the dry run is the exact plan', () => {
+  it('a re-activated stale key: the dry run plans what --apply does (deactivate again, then keep it in its new grace period), not a record to clear', async () => {
+    givenBob([record(OLD, 120, ago(30))], [{ id: OLD, days: 120, status: 'Active' }]);
+    const dry = await remediate('--user', 'bob', '--delete');
+    const plan = [...(dry.result?.deactivation?.actions ?? []), ...(dry.result?.deletion?.actions ?? [])].map((a) => [a.accessKeyId, a.action]);
+    expect(plan).toEqual([
+      [OLD, 'deactivate'],
+      [OLD, 'keep'],
+    ]);
+    expectNoWrites();
+    iamMock.on(ListAccessKeysCommand, { UserName: 'bob' }).callsFake(() => ({
+      AccessKeyMetadata: [{ UserName: 'bob', AccessKeyId: OLD, Status: iamMock.commandCalls(UpdateAccessKeyCommand).length ? 'Inactive' : 'Active', CreateDate: ago(120) }],
+    }));
+    const applied = await remediate('--user', 'bob', '--delete', '--apply');
+    const done = [...(applied.result?.deactivation?.actions ?? []), ...(applied.result?.deletion?.actions ?? [])].map((a) => [a.accessKeyId, a.action]);
+    expect(done).toEqual(plan);
+    expect(iamMock).toHaveReceivedCommandTimes(UntagUserCommand, 0);
+    expect(iamMock).toHaveReceivedCommandTimes(DeleteAccessKeyCommand, 0);
   });
 });
 

@@ -9,13 +9,20 @@ import * as configModule from '@aws-sdk/client-config-service';
 import type { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import * as iamModule from '@aws-sdk/client-iam';
 import type { IAMClient } from '@aws-sdk/client-iam';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { DescribeDocumentCommand, GetAutomationExecutionCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
 import { silentLogger } from '../../lib/log';
+import { DEACTIVATE_RUNBOOK_NAME, DELETE_RUNBOOK_NAME } from '../../remediation/documents';
 import { createHandler } from '../../remediation/handler';
-import { type AutomationDocument, loadRunbook, type RunnerEnvironment } from './ssm-runner';
+import { type AutomationDocument, type ExecutionView, loadRunbook, type RunnerEnvironment } from './ssm-runner';
 
 export const RUNBOOK_DIR = join(__dirname, '..', '..', 'remediation', 'runbooks');
 export const DEACTIVATE_RUNBOOK = 'deactivate-stale-access-keys.yaml';
 export const DELETE_RUNBOOK = 'delete-deactivated-access-keys.yaml';
+
+/** The name the member stack gives each runbook file's document. */
+export const DOCUMENT_NAMES: Readonly<Record<string, string>> = { [DEACTIVATE_RUNBOOK]: DEACTIVATE_RUNBOOK_NAME, [DELETE_RUNBOOK]: DELETE_RUNBOOK_NAME };
 
 /** The function name the runbooks call by default. */
 export const DEFAULT_FUNCTION_NAME = 'keyage-remediation';
@@ -49,6 +56,12 @@ export const describeWithPython: (name: string, fn: () => void) => void = (() =>
 export interface RemediationEnvironmentOptions {
   iam: IAMClient;
   config: ConfigServiceClient;
+  /** The KMS client that holds the record key. */
+  kms: KMSClient;
+  /** The record key's ARN (`createRecordKey`). */
+  recordKeyArn: string;
+  /** The runbook file being run: its document name is what the execution reports. */
+  runbook: string;
   /** The remediation's decision clock. */
   now: () => Date;
   lambdaErrorFailsStep?: boolean;
@@ -56,15 +69,49 @@ export interface RemediationEnvironmentOptions {
   onInvoke?: (payload: unknown) => void;
 }
 
+/**
+ * An SSM client that answers GetAutomationExecution and DescribeDocument from the runner's view
+ * of the execution being run (moto has no Automation executions).
+ */
+export function ssmServing(view: ExecutionView): SSMClient {
+  const client = new SSMClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const mock = mockClient(client);
+  mock.on(GetAutomationExecutionCommand).callsFake((input: { AutomationExecutionId: string }) => {
+    const execution = view.execution();
+    if (input.AutomationExecutionId !== execution.AutomationExecutionId) {
+      throw Object.assign(new Error('not found'), { name: 'AutomationExecutionNotFoundException', $metadata: {} });
+    }
+    return { AutomationExecution: execution };
+  });
+  mock.on(DescribeDocumentCommand).callsFake((input: { Name: string }) => {
+    const document = view.document();
+    if (input.Name !== document.Name) throw Object.assign(new Error('not found'), { name: 'InvalidDocument', $metadata: {} });
+    return { Document: document };
+  });
+  return client;
+}
+
 /** Runner environment wired to the local remediation handler and the given clients. */
 export function remediationEnvironment(options: RemediationEnvironmentOptions): RunnerEnvironment {
-  const lambda = createHandler({ iam: options.iam, config: options.config, now: options.now, log: silentLogger, sleep: async () => undefined });
+  const documentName = DOCUMENT_NAMES[options.runbook];
+  if (!documentName) throw new Error(`no document name for runbook ${options.runbook}`);
   return {
-    invokeLambda: async (functionName, payload) => {
+    documentName,
+    invokeLambda: async (functionName, payload, view) => {
       if (functionName !== DEFAULT_FUNCTION_NAME) {
         throw Object.assign(new Error(`Function not found: ${functionName}`), { name: 'ResourceNotFoundException' });
       }
       options.onInvoke?.(payload);
+      const lambda = createHandler({
+        iam: options.iam,
+        config: options.config,
+        kms: options.kms,
+        ssm: ssmServing(view),
+        recordKeyArn: options.recordKeyArn,
+        now: options.now,
+        log: silentLogger,
+        sleep: async () => undefined,
+      });
       return lambda(payload);
     },
     awsClients: { iam: options.iam as never, config: options.config as never },

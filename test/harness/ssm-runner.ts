@@ -18,6 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DescribeDocumentCommandOutput, GetAutomationExecutionCommandOutput } from '@aws-sdk/client-ssm';
 import { parse as parseYaml } from 'yaml';
 
 export type ParameterType = 'String' | 'StringList' | 'Boolean' | 'Integer' | 'MapList' | 'StringMap';
@@ -58,10 +59,27 @@ export interface AutomationDocument {
   outputs?: string[];
 }
 
+/**
+ * The running execution as SSM describes it, in the SDK's shapes: what `ssm:GetAutomationExecution`
+ * and `ssm:DescribeDocument` answer while a step runs. `Parameters` holds only the values the
+ * caller supplied (as the API reference describes it); defaults come from the document.
+ */
+export interface ExecutionView {
+  execution(): NonNullable<GetAutomationExecutionCommandOutput['AutomationExecution']>;
+  document(): NonNullable<DescribeDocumentCommandOutput['Document']>;
+}
+
 /** Where the runner sends what the steps ask for. */
 export interface RunnerEnvironment {
-  /** Invoke a Lambda function by name/ARN with a JSON payload; return its result or throw its error. */
-  invokeLambda?: (functionName: string, payload: unknown) => Promise<unknown>;
+  /**
+   * Invoke a Lambda function by name/ARN with a JSON payload; return its result or throw its
+   * error. `view` describes the execution as SSM would while this step runs.
+   */
+  invokeLambda?: (functionName: string, payload: unknown, view: ExecutionView) => Promise<unknown>;
+  /** The document's name in SSM. @default 'keyage-test-document' */
+  documentName?: string;
+  /** @default '1' */
+  documentVersion?: string;
   /** SDK v3 clients by executeAwsApi `Service` name (`iam`, `config`, …). */
   awsClients?: Record<string, { send: (command: never) => Promise<unknown> }>;
   /** The SDK v3 modules holding the commands, by `Service` name, e.g. `{ iam: require('@aws-sdk/client-iam') }`. */
@@ -175,13 +193,50 @@ export async function runAutomation(doc: AutomationDocument, parameters: Record<
   if (doc.schemaVersion !== '0.3') throw new Error(`schemaVersion must be '0.3', got ${JSON.stringify(doc.schemaVersion)}`);
   const resolved = resolveParameters(doc.parameters ?? {}, parameters);
   const variables = new Map<string, unknown>(Object.entries(resolved));
-  variables.set('automation:EXECUTION_ID', env.executionId ?? '5a5a5a5a-0000-4000-8000-000000000001');
+  const executionId = env.executionId ?? '5a5a5a5a-0000-4000-8000-000000000001';
+  variables.set('automation:EXECUTION_ID', executionId);
   const steps: StepExecution[] = [];
+  const started = new Date();
+  let current: AutomationStep | undefined;
+  const view: ExecutionView = {
+    execution: () => ({
+      AutomationExecutionId: executionId,
+      DocumentName: env.documentName ?? 'keyage-test-document',
+      DocumentVersion: env.documentVersion ?? '1',
+      ExecutionStartTime: started,
+      AutomationExecutionStatus: 'InProgress',
+      Mode: 'Auto',
+      ExecutedBy: 'arn:aws:sts::123456789012:assumed-role/keyage-test/runner',
+      Parameters: Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, [String(v)]])),
+      StepExecutionsTruncated: false,
+      ...(current ? { CurrentStepName: current.name, CurrentAction: current.action } : {}),
+      StepExecutions: [
+        ...steps.map((st) => ({ StepName: st.name, Action: st.action, StepStatus: st.status, Inputs: stringMap(st.inputs) })),
+        ...(current ? [{ StepName: current.name, Action: current.action, StepStatus: 'InProgress' as const }] : []),
+      ],
+    }),
+    document: () => ({
+      Name: env.documentName ?? 'keyage-test-document',
+      DocumentVersion: env.documentVersion ?? '1',
+      DocumentType: 'Automation',
+      Status: 'Active',
+      SchemaVersion: doc.schemaVersion,
+      Parameters: Object.entries(doc.parameters ?? {}).map(([name, spec]) => ({
+        Name: name,
+        // DescribeDocument's DocumentParameterType lists String and StringList only.
+        Type: spec.type === 'StringList' ? ('StringList' as const) : ('String' as const),
+        ...(spec.description ? { Description: spec.description } : {}),
+        ...(spec.default !== undefined ? { DefaultValue: String(spec.default) } : {}),
+      })),
+    }),
+  };
   let index = 0;
   let failure: string | undefined;
   while (index < doc.mainSteps.length) {
     const step = doc.mainSteps[index] as AutomationStep;
-    const execution = await runStep(step, variables, env);
+    current = step;
+    const execution = await runStep(step, variables, env, view);
+    current = undefined;
     steps.push(execution);
     if (execution.status === 'Failed') {
       const onFailure = step.onFailure ?? 'Abort';
@@ -237,14 +292,18 @@ export function resolveParameters(specs: Record<string, ParameterSpec>, given: R
   return out;
 }
 
-async function runStep(step: AutomationStep, variables: Map<string, unknown>, env: RunnerEnvironment): Promise<StepExecution> {
+function stringMap(inputs: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+}
+
+async function runStep(step: AutomationStep, variables: Map<string, unknown>, env: RunnerEnvironment, view: ExecutionView): Promise<StepExecution> {
   const attempts = Math.max(1, step.maxAttempts ?? 1);
   let inputs: Record<string, unknown> = {};
   let last = '';
   for (let attempt = 1; attempt <= attempts; attempt++) {
     try {
       inputs = substitute(step.inputs, variables, `step ${step.name}`) as Record<string, unknown>;
-      const raw = await perform(step, inputs, env);
+      const raw = await perform(step, inputs, env, view);
       const outputs: Record<string, unknown> = { ...raw.builtIn };
       for (const spec of step.outputs ?? []) {
         const value = select(raw.selectable, spec.Selector, `step ${step.name} output ${spec.Name}`);
@@ -259,10 +318,10 @@ async function runStep(step: AutomationStep, variables: Map<string, unknown>, en
   return { name: step.name, action: step.action, status: 'Failed', inputs, outputs: {}, failureMessage: last, attempts };
 }
 
-async function perform(step: AutomationStep, inputs: Record<string, unknown>, env: RunnerEnvironment): Promise<{ builtIn: Record<string, unknown>; selectable: unknown }> {
+async function perform(step: AutomationStep, inputs: Record<string, unknown>, env: RunnerEnvironment, view: ExecutionView): Promise<{ builtIn: Record<string, unknown>; selectable: unknown }> {
   switch (step.action) {
     case 'aws:invokeLambdaFunction':
-      return invokeLambda(inputs, env);
+      return invokeLambda(inputs, env, view);
     case 'aws:executeScript':
       return executeScript(inputs, env);
     case 'aws:executeAwsApi':
@@ -272,7 +331,7 @@ async function perform(step: AutomationStep, inputs: Record<string, unknown>, en
   }
 }
 
-async function invokeLambda(inputs: Record<string, unknown>, env: RunnerEnvironment) {
+async function invokeLambda(inputs: Record<string, unknown>, env: RunnerEnvironment, view: ExecutionView) {
   const { FunctionName, InvocationType, InputPayload, Payload, ...rest } = inputs;
   if (Object.keys(rest).length > 0) throw new Error(`aws:invokeLambdaFunction: unsupported inputs ${Object.keys(rest).join(', ')}`);
   if (typeof FunctionName !== 'string' || FunctionName === '') throw new Error('aws:invokeLambdaFunction: FunctionName must be a non-empty string');
@@ -291,7 +350,7 @@ async function invokeLambda(inputs: Record<string, unknown>, env: RunnerEnvironm
   // Lambda receives and returns JSON: no Dates, no undefined, no class instances survive.
   const wireEvent = JSON.parse(JSON.stringify(event)) as unknown;
   try {
-    const result = await env.invokeLambda(FunctionName, wireEvent);
+    const result = await env.invokeLambda(FunctionName, wireEvent, view);
     const payload = JSON.stringify(result ?? null);
     return { builtIn: { StatusCode: 200, Payload: payload }, selectable: { StatusCode: 200, Payload: JSON.parse(payload) as unknown } };
   } catch (err) {

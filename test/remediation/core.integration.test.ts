@@ -8,15 +8,15 @@ import { NoSuchUserError } from '../../lib/errors';
 import { silentLogger } from '../../lib/log';
 import { DAY_MS } from '../../rules/access-key-age/policy';
 import { deactivateStaleKeys, deleteDeactivatedKeys, type RemediationContext } from '../../remediation/core';
-import { describeWithMoto, type MotoAccount, newMotoAccount } from '../harness/moto';
+import { kmsRecordSigner } from '../../remediation/records';
+import { describeWithMoto, type MotoAccount, newMotoAccount, recordKeyOf } from '../harness/moto';
 
 describeWithMoto('remediation core against moto_server', () => {
-  const ctx = (account: MotoAccount): RemediationContext => ({
-    iam: account.iam,
-    config: account.config,
-    caller: new AwsCaller({ sleep: async () => undefined }),
-    log: silentLogger,
-  });
+  /** The remediation as the Lambda runs it: records signed and verified with the account's record key (moto's KMS). */
+  const ctx = async (account: MotoAccount): Promise<RemediationContext> => {
+    const caller = new AwsCaller({ sleep: async () => undefined });
+    return { iam: account.iam, config: account.config, caller, log: silentLogger, signer: kmsRecordSigner(account.kms, await recordKeyOf(account), caller) };
+  };
 
   /** A user whose keys were created now; returns day(n) relative to their creation. */
   async function given(account: MotoAccount, userName: string, keyCount: number) {
@@ -36,7 +36,8 @@ describeWithMoto('remediation core against moto_server', () => {
     const tags = (await account.iam.send(new ListUserTagsCommand({ UserName: userName }))).Tags ?? [];
     return {
       keys: keys.map((k) => `${k.AccessKeyId}:${k.Status}`).sort(),
-      tags: tags.map((t) => `${t.Key}=${t.Value}`).sort(),
+      // A signed record reads "<time> (signed)": the MAC differs per key, the format does not.
+      tags: tags.map((t) => `${t.Key}=${(t.Value ?? '').replace(/^(\S+) v1 [A-Za-z0-9+/]{43}=$/, '$1 (signed)')}`).sort(),
     };
   }
 
@@ -44,9 +45,9 @@ describeWithMoto('remediation core against moto_server', () => {
     const account = await newMotoAccount();
     const { ids, day } = await given(account, 'dev', 2);
     const before = await state(account, 'dev');
-    const d = await deactivateStaleKeys(ctx(account), { userName: 'dev', maxAccessKeyAgeDays: 90, dryRun: true, now: day(200) });
+    const d = await deactivateStaleKeys(await ctx(account), { userName: 'dev', maxAccessKeyAgeDays: 90, dryRun: true, now: day(200) });
     expect(d.actions.map((a) => [a.accessKeyId, a.action, a.applied])).toEqual(ids.map((id) => [id, 'deactivate', false]));
-    const r = await deleteDeactivatedKeys(ctx(account), { userName: 'dev', graceDays: 14, dryRun: true, now: day(200) });
+    const r = await deleteDeactivatedKeys(await ctx(account), { userName: 'dev', graceDays: 14, dryRun: true, now: day(200) });
     expect(r.actions.every((a) => a.action === 'keep' && !a.applied)).toBe(true);
     expect(await state(account, 'dev')).toEqual(before);
   });
@@ -56,27 +57,27 @@ describeWithMoto('remediation core against moto_server', () => {
     const { ids, day } = await given(account, 'dev', 2);
     const now = day(91);
     const runs = await Promise.all([
-      deactivateStaleKeys(ctx(account), { userName: 'dev', maxAccessKeyAgeDays: 90, dryRun: false, now }),
-      deactivateStaleKeys(ctx(account), { userName: 'dev', maxAccessKeyAgeDays: 90, dryRun: false, now }),
+      deactivateStaleKeys(await ctx(account), { userName: 'dev', maxAccessKeyAgeDays: 90, dryRun: false, now }),
+      deactivateStaleKeys(await ctx(account), { userName: 'dev', maxAccessKeyAgeDays: 90, dryRun: false, now }),
     ]);
     expect(runs.map((r) => r.operation)).toEqual(['deactivate', 'deactivate']);
     expect(await state(account, 'dev')).toEqual({
       keys: ids.map((id) => `${id}:Inactive`).sort(),
-      tags: ids.map((id) => `keyage:deactivated:${id}=${now.toISOString()}`).sort(),
+      tags: ids.map((id) => `keyage:deactivated:${id}=${now.toISOString()} (signed)`).sort(),
     });
     // And a third, later run changes nothing.
-    const again = await deactivateStaleKeys(ctx(account), { userName: 'dev', maxAccessKeyAgeDays: 90, dryRun: false, now: day(92) });
+    const again = await deactivateStaleKeys(await ctx(account), { userName: 'dev', maxAccessKeyAgeDays: 90, dryRun: false, now: day(92) });
     expect(again.actions.map((a) => a.action)).toEqual(['keep', 'keep']);
-    expect((await state(account, 'dev')).tags).toEqual(ids.map((id) => `keyage:deactivated:${id}=${now.toISOString()}`).sort());
+    expect((await state(account, 'dev')).tags).toEqual(ids.map((id) => `keyage:deactivated:${id}=${now.toISOString()} (signed)`).sort());
   });
 
   it('two deletions at once delete each key exactly once, clear its record, and raise no error', async () => {
     const account = await newMotoAccount();
     const { ids, day } = await given(account, 'dev', 1);
-    await deactivateStaleKeys(ctx(account), { userName: 'dev', maxAccessKeyAgeDays: 90, dryRun: false, now: day(91) });
+    await deactivateStaleKeys(await ctx(account), { userName: 'dev', maxAccessKeyAgeDays: 90, dryRun: false, now: day(91) });
     const runs = await Promise.all([
-      deleteDeactivatedKeys(ctx(account), { userName: 'dev', graceDays: 14, dryRun: false, now: day(106) }),
-      deleteDeactivatedKeys(ctx(account), { allUsers: true, graceDays: 14, dryRun: false, now: day(106) }),
+      deleteDeactivatedKeys(await ctx(account), { userName: 'dev', graceDays: 14, dryRun: false, now: day(106) }),
+      deleteDeactivatedKeys(await ctx(account), { allUsers: true, graceDays: 14, dryRun: false, now: day(106) }),
     ]);
     const deletes = runs.flatMap((r) => r.actions).filter((a) => a.accessKeyId === ids[0]);
     expect(deletes.map((a) => a.action)).toEqual(['delete', 'delete']);
@@ -88,9 +89,9 @@ describeWithMoto('remediation core against moto_server', () => {
     const account = await newMotoAccount();
     const { ids, day } = await given(account, 'dev', 1);
     const id = ids[0] as string;
-    await deactivateStaleKeys(ctx(account), { userName: 'dev', maxAccessKeyAgeDays: 90, dryRun: false, now: day(91) });
+    await deactivateStaleKeys(await ctx(account), { userName: 'dev', maxAccessKeyAgeDays: 90, dryRun: false, now: day(91) });
     await account.iam.send(new UpdateAccessKeyCommand({ UserName: 'dev', AccessKeyId: id, Status: 'Active' }));
-    const report = await deleteDeactivatedKeys(ctx(account), { userName: 'dev', graceDays: 14, dryRun: false, now: day(120) });
+    const report = await deleteDeactivatedKeys(await ctx(account), { userName: 'dev', graceDays: 14, dryRun: false, now: day(120) });
     expect(report.actions).toEqual([expect.objectContaining({ accessKeyId: id, status: 'Active', action: 'clear-record', applied: true })]);
     expect(await state(account, 'dev')).toEqual({ keys: [`${id}:Active`], tags: [] });
   });
@@ -98,7 +99,7 @@ describeWithMoto('remediation core against moto_server', () => {
   it('resolves a user ID without Config inventory (moto has none for IAM users) by paging ListUsers', async () => {
     const account = await newMotoAccount();
     const { userId, day } = await given(account, 'dev', 1);
-    const report = await deactivateStaleKeys(ctx(account), { userId, maxAccessKeyAgeDays: 90, dryRun: true, now: day(1) });
+    const report = await deactivateStaleKeys(await ctx(account), { userId, maxAccessKeyAgeDays: 90, dryRun: true, now: day(1) });
     expect(report.user).toEqual({ userName: 'dev', userId });
   });
 
@@ -106,13 +107,13 @@ describeWithMoto('remediation core against moto_server', () => {
     const account = await newMotoAccount();
     await account.iam.send(new CreateUserCommand({ UserName: 'gone' }));
     await account.iam.send(new DeleteUserCommand({ UserName: 'gone' }));
-    await expect(deactivateStaleKeys(ctx(account), { userName: 'gone', maxAccessKeyAgeDays: 90, dryRun: false, now: new Date() })).rejects.toBeInstanceOf(NoSuchUserError);
+    await expect(deactivateStaleKeys(await ctx(account), { userName: 'gone', maxAccessKeyAgeDays: 90, dryRun: false, now: new Date() })).rejects.toBeInstanceOf(NoSuchUserError);
   });
 
   it('moto returns user tags from GetAccountAuthorizationDetails, which the every-user run relies on', async () => {
     const account = await newMotoAccount();
     const { day } = await given(account, 'dev', 1);
-    await deactivateStaleKeys(ctx(account), { userName: 'dev', maxAccessKeyAgeDays: 90, dryRun: false, now: day(91) });
+    await deactivateStaleKeys(await ctx(account), { userName: 'dev', maxAccessKeyAgeDays: 90, dryRun: false, now: day(91) });
     const details = await account.iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['User'] }));
     expect(details.UserDetailList?.[0]?.Tags?.[0]?.Key).toMatch(/^keyage:deactivated:AKIA/);
   });

@@ -21,11 +21,15 @@ import { DAY_MS } from '../../rules/access-key-age/policy';
 import {
   deactivateStaleKeys,
   type DeactivationReport,
+  type DeleteCursor,
   deleteDeactivatedKeys,
   type DeletionReport,
   type RemediationContext,
   RemediationFailedError,
+  rotateAfter,
 } from '../../remediation/core';
+import type { RecordSigner } from '../../remediation/records';
+import { localRecordSigner, signedRecordTag } from '../harness/record-signer';
 
 const iamMock = mockClient(IAMClient);
 const configMock = mockClient(ConfigServiceClient);
@@ -38,22 +42,45 @@ const NEW = 'AKIANEW0000000000002';
 const ago = (days: number) => new Date(NOW.getTime() - days * DAY_MS);
 const noSuchEntity = (what: string) => new NoSuchEntityException({ message: `${what} not found`, $metadata: {} });
 const keyMeta = (id: string, ageDays: number, status: 'Active' | 'Inactive' = 'Active') => ({ UserName: 'alice', AccessKeyId: id, Status: status, CreateDate: ago(ageDays) });
-const recordTag = (id: string, at: Date) => ({ Key: `keyage:deactivated:${id}`, Value: at.toISOString() });
+/** What alice's record for key `id` (created `keyAgeDays` before NOW) says when keyage signs it at `at`. */
+const subject = (id: string, keyAgeDays = 120) => ({ accountId: '123456789012', userId: USER.UserId, accessKeyId: id, keyCreatedAt: ago(keyAgeDays) });
+/** keyage's own record for alice's key `id` (created 120 days ago unless said), signed with the test key. */
+const recordTag = (id: string, at: Date, keyAgeDays = 120) => signedRecordTag(subject(id, keyAgeDays), at);
 
-function ctx(withConfig = false): RemediationContext {
+function ctx(withConfig = false, signer: RecordSigner | null = localRecordSigner()): RemediationContext {
   return {
     iam: new IAMClient({ region: 'us-east-1' }),
     caller: new AwsCaller({ retry: { maxAttempts: 2 }, sleep: async () => undefined }),
     log: silentLogger,
     ...(withConfig ? { config: new ConfigServiceClient({ region: 'us-east-1' }) } : {}),
+    ...(signer ? { signer } : {}),
   };
 }
 
-/** IAM as it is for alice: these keys, these tags, never used unless said. */
+/**
+ * IAM as it is for alice: these keys, these tags, never used unless said. Her tags are state:
+ * TagUser and UntagUser change what ListUserTags answers next.
+ */
 function givenAlice(keys: ReturnType<typeof keyMeta>[], tags: { Key: string; Value: string }[] = [], lastUsed: Record<string, Date> = {}) {
+  const state = [...tags];
   iamMock.on(GetUserCommand, { UserName: 'alice' }).resolves({ User: USER });
   iamMock.on(ListAccessKeysCommand, { UserName: 'alice' }).resolves({ AccessKeyMetadata: keys, IsTruncated: false });
-  iamMock.on(ListUserTagsCommand, { UserName: 'alice' }).resolves({ Tags: tags, IsTruncated: false });
+  iamMock.on(ListUserTagsCommand, { UserName: 'alice' }).callsFake(() => ({ Tags: state.map((t) => ({ ...t })), IsTruncated: false }));
+  iamMock.on(TagUserCommand, { UserName: 'alice' }).callsFake((input: { Tags: { Key: string; Value: string }[] }) => {
+    for (const t of input.Tags) {
+      const i = state.findIndex((x) => x.Key.toLowerCase() === t.Key.toLowerCase());
+      if (i >= 0) state[i] = { Key: state[i]!.Key, Value: t.Value };
+      else state.push({ ...t });
+    }
+    return {};
+  });
+  iamMock.on(UntagUserCommand, { UserName: 'alice' }).callsFake((input: { TagKeys: string[] }) => {
+    for (const k of input.TagKeys) {
+      const i = state.findIndex((x) => x.Key.toLowerCase() === k.toLowerCase());
+      if (i >= 0) state.splice(i, 1);
+    }
+    return {};
+  });
   for (const k of keys) {
     const date = lastUsed[k.AccessKeyId];
     iamMock
@@ -95,15 +122,21 @@ describe('deactivateStaleKeys', () => {
     expect(report.summary.text).toBe(`DRY RUN, nothing changed: user alice: would deactivate 1 key (${OLD}); 1 key left as it is.`);
   });
 
-  it('records the deactivation time (now) BEFORE setting the stale key Inactive, and touches no other key', async () => {
+  it('records the deactivation time (now), signed over account, user, key and time, BEFORE setting the stale key Inactive, and touches no other key', async () => {
     givenAlice([keyMeta(OLD, 120), keyMeta(NEW, 10)]);
-    const report = await deactivateStaleKeys(ctx(), { ...request, dryRun: false });
-    expect(iamMock).toHaveReceivedCommandWith(TagUserCommand, { UserName: 'alice', Tags: [{ Key: `keyage:deactivated:${OLD}`, Value: NOW.toISOString() }] });
+    const signer = localRecordSigner();
+    const report = await deactivateStaleKeys(ctx(false, signer), { ...request, dryRun: false });
+    expect(iamMock).toHaveReceivedCommandWith(TagUserCommand, { UserName: 'alice', Tags: [recordTag(OLD, NOW)] });
+    expect(recordTag(OLD, NOW).Value).toMatch(new RegExp(`^${NOW.toISOString().replace(/\./g, '\\.')} v1 [A-Za-z0-9+/]{43}=$`));
+    expect(signer.signed).toEqual([
+      ['keyage-deactivation-record', 'v1', 'account=123456789012', `user=${USER.UserId}`, `key=${OLD}`, `key-created=${ago(120).toISOString()}`, `recorded=${NOW.toISOString()}`].join('\n'),
+    ]);
     expect(iamMock).toHaveReceivedCommandWith(UpdateAccessKeyCommand, { UserName: 'alice', AccessKeyId: OLD, Status: 'Inactive' });
     expect(iamMock).toHaveReceivedCommandTimes(UpdateAccessKeyCommand, 1);
     expect(iamMock).toHaveReceivedCommandTimes(DeleteAccessKeyCommand, 0);
     expect(sent().filter((c) => c === 'TagUser' || c === 'UpdateAccessKey')).toEqual(['TagUser', 'UpdateAccessKey']);
-    expect(report.actions[0]).toMatchObject({ accessKeyId: OLD, action: 'deactivate', applied: true, deactivatedAt: NOW.toISOString() });
+    expect(report.actions[0]).toMatchObject({ accessKeyId: OLD, action: 'deactivate', applied: true, deactivatedAt: NOW.toISOString(), record: 'verified' });
+    expect(report.recordKey).toBe(signer.keyId);
     expect(report.summary.applied.deactivate).toBe(1);
     expect(report.summary.text).toBe(`user alice: deactivated 1 key (${OLD}); 1 key left as it is.`);
   });
@@ -282,25 +315,20 @@ describe('deleteDeactivatedKeys', () => {
     expect(report.actions[0]).toMatchObject({ action: 'clear-record', applied: true });
   });
 
-  it('a record cleared just as another run deactivated the key (IAM has no conditional untag) is written again, restarting the grace period', async () => {
+  it('a key switched off just as its record is cleared (IAM has no conditional untag) gets no record from keyage: a person may have done it, so it is never made deletable', async () => {
     givenAlice([keyMeta(OLD, 120, 'Active')], [recordTag(OLD, ago(5))]);
-    // plan + re-check see the Active key and the old record; after the untag, the key is Inactive and unrecorded
+    // plan + re-check see the Active key; after the untag, the key is Inactive
     iamMock
       .on(ListAccessKeysCommand, { UserName: 'alice' })
       .resolvesOnce({ AccessKeyMetadata: [keyMeta(OLD, 120, 'Active')] })
       .resolvesOnce({ AccessKeyMetadata: [keyMeta(OLD, 120, 'Active')] })
       .resolves({ AccessKeyMetadata: [keyMeta(OLD, 120, 'Inactive')] });
-    iamMock
-      .on(ListUserTagsCommand, { UserName: 'alice' })
-      .resolvesOnce({ Tags: [recordTag(OLD, ago(5))] })
-      .resolvesOnce({ Tags: [recordTag(OLD, ago(5))] })
-      .resolves({ Tags: [] });
     const report = await deleteDeactivatedKeys(ctx(), { ...request, dryRun: false });
     expect(iamMock).toHaveReceivedCommandWith(UntagUserCommand, { UserName: 'alice', TagKeys: [`keyage:deactivated:${OLD}`] });
-    expect(iamMock).toHaveReceivedCommandWith(TagUserCommand, { UserName: 'alice', Tags: [{ Key: `keyage:deactivated:${OLD}`, Value: NOW.toISOString() }] });
-    expect(sent().indexOf('UntagUser')).toBeLessThan(sent().indexOf('TagUser'));
+    expect(iamMock).toHaveReceivedCommandTimes(TagUserCommand, 0);
     expect(iamMock).toHaveReceivedCommandTimes(DeleteAccessKeyCommand, 0);
-    expect(report.actions[0]?.outcome).toContain('a fresh record was written');
+    expect(report.actions[0]).toMatchObject({ action: 'clear-record', applied: true });
+    expect(report.actions[0]?.outcome).toContain('keyage cannot tell which: it records nothing for it, so it will never delete this key');
   });
 
   it('a user who carries the exemption tag by the time of the re-check keeps the key', async () => {
@@ -319,7 +347,7 @@ describe('deleteDeactivatedKeys', () => {
     givenAlice([keyMeta(OLD, 120, 'Active')], [recordTag(OLD, ago(5))]);
     iamMock.on(ListUserTagsCommand, { UserName: 'alice' }).resolvesOnce({ Tags: [recordTag(OLD, ago(5))] }).resolves({ Tags: [recordTag(OLD, NOW)] });
     const report = await deleteDeactivatedKeys(ctx(), { ...request, dryRun: false });
-    expect(iamMock).toHaveReceivedCommandTimes(UntagUserCommand, 0);
+    expect(iamMock).not.toHaveReceivedCommand(UntagUserCommand);
     expect(report.actions[0]).toMatchObject({ action: 'clear-record', applied: false });
   });
 
@@ -364,5 +392,162 @@ describe('deleteDeactivatedKeys', () => {
   it('one user that does not exist is a NoSuchUserError', async () => {
     iamMock.on(GetUserCommand).rejects(noSuchEntity('user'));
     await expect(deleteDeactivatedKeys(ctx(), { ...request, dryRun: true })).rejects.toBeInstanceOf(NoSuchUserError);
+  });
+});
+
+describe('deleteDeactivatedKeys: only records keyage wrote, never a blind retry', () => {
+  const request = { userName: 'alice', graceDays: 14, now: NOW, dryRun: false };
+  const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
+  const reset = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+
+  it.each([
+    ['a bare time (a record written before records were signed)', (at: Date) => ({ Key: `keyage:deactivated:${OLD}`, Value: at.toISOString() }), 'unsigned'],
+    ['a record signed with another key', (at: Date) => signedRecordTag(subject(OLD), at, 'someone-elses-key'), 'suspect'],
+    ['a record copied from another user', (at: Date) => signedRecordTag({ ...subject(OLD), userId: 'AIDABOB0000000000001' }, at), 'suspect'],
+    ['a record copied from another key', (at: Date) => ({ Key: `keyage:deactivated:${OLD}`, Value: signedRecordTag(subject(NEW), at).Value }), 'suspect'],
+    ['a record re-dated to an earlier time', (at: Date) => ({ Key: `keyage:deactivated:${OLD}`, Value: signedRecordTag(subject(OLD), NOW).Value.replace(NOW.toISOString(), at.toISOString()) }), 'suspect'],
+    ['a record of the same key before it was re-created', (at: Date) => signedRecordTag(subject(OLD, 300), at), 'suspect'],
+  ])('%s never deletes the key', async (_name, tag, status) => {
+    const record = tag(ago(30));
+    givenAlice([keyMeta(OLD, 120, 'Inactive')], [record]);
+    const report = await deleteDeactivatedKeys(ctx(), request);
+    expectNoWrites();
+    expect(report.actions).toEqual([expect.objectContaining({ accessKeyId: OLD, action: 'keep', record: status, applied: false })]);
+    expect(report.alerts.length).toBe(status === 'suspect' ? 1 : 0);
+    if (status === 'suspect') expect(report.summary.text).toContain(`1 SUSPECTED FORGED record (${OLD})`);
+  });
+
+  it('a record that cannot be verified (KMS fails) deletes nothing and fails the run with a named error', async () => {
+    givenAlice([keyMeta(OLD, 120, 'Inactive')], [recordTag(OLD, ago(30))]);
+    const broken: RecordSigner = { keyId: 'k', sign: async () => 'x', verify: async () => Promise.reject(new Error('KMS is unavailable')) };
+    const failure = await deleteDeactivatedKeys(ctx(false, broken), request).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(RemediationFailedError);
+    expect((failure as RemediationFailedError).message).toContain('could not be verified: KMS is unavailable');
+    expect((failure as RemediationFailedError).report.actions[0]).toMatchObject({ action: 'keep', record: 'unverifiable' });
+    expectNoWrites();
+  });
+
+  it('without a record key, keyage writes a bare-time record and later never deletes on it', async () => {
+    givenAlice([keyMeta(OLD, 120)]);
+    const deactivation = await deactivateStaleKeys(ctx(false, null), { userName: 'alice', maxAccessKeyAgeDays: 90, now: NOW, dryRun: false });
+    expect(iamMock).toHaveReceivedCommandWith(TagUserCommand, { UserName: 'alice', Tags: [{ Key: `keyage:deactivated:${OLD}`, Value: NOW.toISOString() }] });
+    expect(deactivation).toMatchObject({ recordKey: null, actions: [expect.objectContaining({ record: 'unsigned', applied: true })] });
+    iamMock.on(ListAccessKeysCommand, { UserName: 'alice' }).resolves({ AccessKeyMetadata: [keyMeta(OLD, 120, 'Inactive')] });
+    const later = new Date(NOW.getTime() + 30 * DAY_MS);
+    const report = await deleteDeactivatedKeys(ctx(), { ...request, now: later });
+    expect(iamMock).not.toHaveReceivedCommand(DeleteAccessKeyCommand);
+    expect(report.actions[0]).toMatchObject({ action: 'keep', record: 'unsigned' });
+  });
+
+  it('a throttled DeleteAccessKey is not resent blindly: the key re-activated during the backoff is kept', async () => {
+    givenAlice([keyMeta(OLD, 120, 'Inactive')], [recordTag(OLD, ago(15))]);
+    iamMock
+      .on(ListAccessKeysCommand, { UserName: 'alice' })
+      .resolvesOnce({ AccessKeyMetadata: [keyMeta(OLD, 120, 'Inactive')] }) // plan
+      .resolvesOnce({ AccessKeyMetadata: [keyMeta(OLD, 120, 'Inactive')] }) // re-check before attempt 1
+      .resolves({ AccessKeyMetadata: [keyMeta(OLD, 120, 'Active')] }); // a person re-activated it during the backoff
+    iamMock.on(DeleteAccessKeyCommand).rejectsOnce(throttled()).resolves({});
+    const report = await deleteDeactivatedKeys(ctx(), request);
+    expect(iamMock).toHaveReceivedCommandTimes(DeleteAccessKeyCommand, 1);
+    expect(report.actions[0]).toMatchObject({ action: 'delete', applied: false });
+    expect(report.actions[0]?.outcome).toMatch(/^Re-checked before deleting: Active key .* re-activated/);
+  });
+
+  it('a throttled DeleteAccessKey is tried again after a full re-check, and succeeds', async () => {
+    givenAlice([keyMeta(OLD, 120, 'Inactive')], [recordTag(OLD, ago(15))]);
+    iamMock.on(DeleteAccessKeyCommand).rejectsOnce(throttled()).resolves({});
+    const report = await deleteDeactivatedKeys(ctx(), request);
+    expect(iamMock).toHaveReceivedCommandTimes(DeleteAccessKeyCommand, 2);
+    // plan + one re-check per attempt
+    expect(iamMock).toHaveReceivedCommandTimes(ListAccessKeysCommand, 3);
+    expect(report.actions[0]).toMatchObject({ action: 'delete', applied: true, outcome: 'Deleted after 2 attempts, each after a full re-check.' });
+  });
+
+  it('a delete whose answer was lost after IAM acted is reported as this run\'s deletion, not "already deleted by another run"', async () => {
+    givenAlice([keyMeta(OLD, 120, 'Inactive')], [recordTag(OLD, ago(15))]);
+    iamMock.on(DeleteAccessKeyCommand).rejectsOnce(reset());
+    // IAM did delete it: the re-check finds it gone
+    iamMock.on(GetAccessKeyLastUsedCommand, { AccessKeyId: OLD }).resolvesOnce({ AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } }).resolvesOnce({ AccessKeyLastUsed: { ServiceName: 'N/A', Region: 'N/A' } }).rejects(noSuchEntity('access key'));
+    const report = await deleteDeactivatedKeys(ctx(), request);
+    expect(iamMock).toHaveReceivedCommandTimes(DeleteAccessKeyCommand, 1);
+    expect(report.actions[0]).toMatchObject({ action: 'delete', applied: true });
+    expect(report.actions[0]?.outcome).toMatch(/^Deleted by this run: IAM's answer to DeleteAccessKey was lost/);
+    expect(iamMock).toHaveReceivedCommandWith(UntagUserCommand, { UserName: 'alice', TagKeys: [`keyage:deactivated:${OLD}`] });
+    expect(report.summary.applied.delete).toBe(1);
+  });
+
+  it('a second attempt answered NoSuchEntity after a lost answer is also this run\'s deletion', async () => {
+    givenAlice([keyMeta(OLD, 120, 'Inactive')], [recordTag(OLD, ago(15))]);
+    iamMock.on(DeleteAccessKeyCommand).rejectsOnce(reset()).rejects(noSuchEntity('access key'));
+    const report = await deleteDeactivatedKeys(ctx(), request);
+    expect(iamMock).toHaveReceivedCommandTimes(DeleteAccessKeyCommand, 2);
+    expect(report.actions[0]).toMatchObject({ action: 'delete', applied: true });
+    expect(report.actions[0]?.outcome).toMatch(/^Deleted by this run/);
+  });
+
+  it('a delete that keeps failing retryably stops after its attempts, each after a re-check, and fails the run', async () => {
+    givenAlice([keyMeta(OLD, 120, 'Inactive')], [recordTag(OLD, ago(15))]);
+    iamMock.on(DeleteAccessKeyCommand).rejects(throttled());
+    const failure = await deleteDeactivatedKeys(ctx(), request).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(RemediationFailedError);
+    expect(iamMock).toHaveReceivedCommandTimes(DeleteAccessKeyCommand, 4);
+    expect(iamMock).toHaveReceivedCommandTimes(ListAccessKeysCommand, 1 + 4);
+  });
+});
+
+describe('deleteDeactivatedKeys for every user: progress across runs', () => {
+  const users = ['AIDAUSER000000000001', 'AIDAUSER000000000002', 'AIDAUSER000000000003'].map((id, i) => ({ ...USER, UserName: `u${i + 1}`, UserId: id, Arn: `arn:aws:iam::123456789012:user/u${i + 1}` }));
+
+  function memoryCursor(start?: string): DeleteCursor & { value: string | undefined } {
+    const c = {
+      value: start,
+      read: async () => c.value,
+      write: async (v: string) => {
+        c.value = v;
+      },
+    };
+    return c;
+  }
+
+  it('orders users by ID and starts after the one the last run examined last, wrapping round', () => {
+    const targets = users.map((u) => ({ userId: u.UserId, name: u.UserName }));
+    expect(rotateAfter(targets, undefined).map((u) => u.name)).toEqual(['u1', 'u2', 'u3']);
+    expect(rotateAfter(targets, 'AIDAUSER000000000001').map((u) => u.name)).toEqual(['u2', 'u3', 'u1']);
+    expect(rotateAfter(targets, 'AIDAUSER000000000003').map((u) => u.name)).toEqual(['u1', 'u2', 'u3']);
+    expect(rotateAfter([...targets].reverse(), 'AIDAUSER0000000000025').map((u) => u.name)).toEqual(['u3', 'u1', 'u2']);
+  });
+
+  it('runs that each reach only one user before their deadline examine every user in turn: none waits forever', async () => {
+    iamMock.on(GetAccountAuthorizationDetailsCommand).resolves({ UserDetailList: users.map((u) => ({ ...u, Tags: [{ Key: `keyage:deactivated:${OLD}`, Value: 'x' }] })), IsTruncated: false });
+    iamMock.on(ListAccessKeysCommand).resolves({ AccessKeyMetadata: [] });
+    iamMock.on(ListUserTagsCommand).resolves({ Tags: [{ Key: `keyage:deactivated:${OLD}`, Value: 'x' }] });
+    const cursor = memoryCursor();
+    const examined: string[] = [];
+    for (let run = 0; run < 4; run++) {
+      let budget = 1;
+      const report = await deleteDeactivatedKeys(ctx(), { allUsers: true, graceDays: 14, now: NOW, dryRun: true, cursor, shouldStop: () => budget-- <= 0 });
+      examined.push(...report.users.map((u) => u.userName));
+      expect(report.cursor).toEqual({ startedAfter: run === 0 ? null : expect.any(String), lastExamined: report.users[0]?.userId });
+    }
+    expect(examined).toEqual(['u1', 'u2', 'u3', 'u1']);
+  });
+
+  it('a cursor that cannot be read or written only costs the order, never the run', async () => {
+    iamMock.on(GetAccountAuthorizationDetailsCommand).resolves({ UserDetailList: users.slice(0, 1).map((u) => ({ ...u, Tags: [] })), IsTruncated: false });
+    const broken: DeleteCursor = { read: () => Promise.reject(new Error('AccessDenied')), write: () => Promise.reject(new Error('AccessDenied')) };
+    const report = await deleteDeactivatedKeys(ctx(), { allUsers: true, graceDays: 14, now: NOW, dryRun: true, cursor: broken });
+    expect(report).toMatchObject({ complete: true, users: [], cursor: { startedAfter: null, lastExamined: null } });
+  });
+});
+
+describe('deleteDeactivatedKeys: stage 2 planned after stage 1', () => {
+  it('assumeDeactivated plans on the state stage 1 would leave: a re-activated stale key is in its grace period, not a record to clear', async () => {
+    givenAlice([keyMeta(OLD, 120, 'Active')], [recordTag(OLD, ago(30))]);
+    const live = await deleteDeactivatedKeys(ctx(), { userName: 'alice', graceDays: 14, now: NOW, dryRun: true });
+    expect(live.actions[0]).toMatchObject({ action: 'clear-record' });
+    const after = await deleteDeactivatedKeys(ctx(), { userName: 'alice', graceDays: 14, now: NOW, dryRun: true, assumeDeactivated: [OLD] });
+    expect(after.actions[0]).toMatchObject({ accessKeyId: OLD, status: 'Inactive', action: 'keep', deactivatedAt: NOW.toISOString() });
+    expect(after.actions[0]?.reason).toContain('grace period of 14 days ends on');
+    expectNoWrites();
   });
 });

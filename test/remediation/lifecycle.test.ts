@@ -17,7 +17,7 @@ import { silentLogger } from '../../lib/log';
 import { createHandler as createRuleHandler } from '../../rules/access-key-age/handler';
 import { DAY_MS } from '../../rules/access-key-age/policy';
 import { changeEvent, userConfigurationItem } from '../harness/events';
-import { describeWithMoto, newMotoAccount } from '../harness/moto';
+import { createRecordKey, describeWithMoto, newMotoAccount } from '../harness/moto';
 import { DEACTIVATE_RUNBOOK, DELETE_RUNBOOK, describeWithPython, loadKeyageRunbook, remediationEnvironment } from '../harness/ssm-environment';
 import { runAutomation } from '../harness/ssm-runner';
 import { VirtualClock } from './virtual-clock';
@@ -43,7 +43,8 @@ describeWithPython('the life of a stale access key', () => {
         rule(
           changeEvent(userConfigurationItem({ resourceName: 'dev', resourceId: userId, configurationItemCaptureTime: clock.now().toISOString() }), { MaxAccessKeyAge: '90' }, { accountId: account.accountId }),
         );
-      const env = () => remediationEnvironment({ iam, config: account.config, now: () => clock.now() });
+      const recordKeyArn = await createRecordKey(account);
+      const env = (runbook: string) => remediationEnvironment({ iam, config: account.config, kms: account.kms, recordKeyArn, runbook, now: () => clock.now() });
       const keys = async () => ((await iam.send(new ListAccessKeysCommand({ UserName: 'dev' }))).AccessKeyMetadata ?? []).map((k) => [k.AccessKeyId, k.Status]);
       const recordKeys = async () => ((await iam.send(new ListUserTagsCommand({ UserName: 'dev' }))).Tags ?? []).map((t) => t.Key).sort();
 
@@ -52,7 +53,7 @@ describeWithPython('the life of a stale access key', () => {
       // Day 91: the rule finds the keys stale; Config's remediation runs runbook 1.
       clock.jumpTo(day(91));
       expect(await evaluate()).toMatchObject({ evaluations: 1, nonCompliant: 1 });
-      const deactivation = await runAutomation(loadKeyageRunbook(DEACTIVATE_RUNBOOK), { IAMResourceId: userId, DryRun: 'false' }, env());
+      const deactivation = await runAutomation(loadKeyageRunbook(DEACTIVATE_RUNBOOK), { IAMResourceId: userId, DryRun: 'false' }, env(DEACTIVATE_RUNBOOK));
       expect(deactivation.failureMessage).toBeUndefined();
       expect(deactivation.outputs['CheckResult.Summary']).toBe(`user dev: deactivated 2 keys (${k1}, ${k2}); 0 keys left as they are.`);
       expect(await keys()).toEqual([
@@ -73,7 +74,7 @@ describeWithPython('the life of a stale access key', () => {
 
       // Day 100: the daily runbook 2 deletes nothing — still within the grace period.
       clock.jumpTo(day(100));
-      const day100 = await runAutomation(loadKeyageRunbook(DELETE_RUNBOOK), { IAMUser: '*', GracePeriodDays: '14', DryRun: 'false' }, env());
+      const day100 = await runAutomation(loadKeyageRunbook(DELETE_RUNBOOK), { IAMUser: '*', GracePeriodDays: '14', DryRun: 'false' }, env(DELETE_RUNBOOK));
       expect(day100.status).toBe('Success');
       expect(day100.outputs['CheckResult.Summary']).toBe('1 user with deactivation records: 2 keys left as they are.');
       expect(await keys()).toEqual([
@@ -83,7 +84,7 @@ describeWithPython('the life of a stale access key', () => {
 
       // Day 106: the grace period is over; the first key goes, the key used during grace stays.
       clock.jumpTo(day(106));
-      const day106 = await runAutomation(loadKeyageRunbook(DELETE_RUNBOOK), { IAMUser: '*', GracePeriodDays: '14', DryRun: 'false' }, env());
+      const day106 = await runAutomation(loadKeyageRunbook(DELETE_RUNBOOK), { IAMUser: '*', GracePeriodDays: '14', DryRun: 'false' }, env(DELETE_RUNBOOK));
       expect(day106.status).toBe('Success');
       expect(day106.outputs['CheckResult.Summary']).toBe(`1 user with deactivation records: deleted 1 key (${k1}); 1 key left as it is.`);
       const kept = (day106.outputs['CheckResult.Actions'] as Record<string, string>[]).find((a) => a.accessKeyId === k2);

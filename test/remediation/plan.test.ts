@@ -11,6 +11,7 @@ import {
   planDeletion,
   RECORD_SETTLE_MS,
   readDeactivationRecords,
+  type DeactivationRecord,
   type UserTag,
 } from '../../remediation/plan';
 
@@ -31,6 +32,14 @@ function record(id: string, at: Date | string): UserTag {
   return { Key: deactivationTagKey(id), Value: typeof at === 'string' ? at : at.toISOString() };
 }
 
+/**
+ * The user's records as core.ts hands them to the plan: each one with a well-formed time
+ * verified (its MAC checked out), the others as they read.
+ */
+function verified(tags: readonly UserTag[]): DeactivationRecord[] {
+  return readDeactivationRecords(tags).map((r) => (r.form === 'exact' && r.deactivatedAt ? { ...r, verdict: { status: 'verified', recordedAt: r.deactivatedAt } } : r));
+}
+
 function only(actions: PlannedAction[]): PlannedAction {
   expect(actions).toHaveLength(1);
   return actions[0] as PlannedAction;
@@ -38,16 +47,20 @@ function only(actions: PlannedAction[]): PlannedAction {
 
 describe('readDeactivationRecords', () => {
   it('reads keyage:deactivated:<AccessKeyId> tags with their ISO time and ignores other tags', () => {
-    const records = readDeactivationRecords([{ Key: 'team', Value: 'x' }, record('AKIAONE', NOW)]);
-    expect(records).toEqual([{ accessKeyId: 'AKIAONE', tagKey: `${DEACTIVATION_TAG_PREFIX}AKIAONE`, value: NOW.toISOString(), deactivatedAt: NOW }]);
+    const records = readDeactivationRecords([{ Key: 'team', Value: 'x' }, record('AKIAONE0000000000001', NOW)]);
+    expect(records).toEqual([{ accessKeyId: 'AKIAONE0000000000001', tagKey: `${DEACTIVATION_TAG_PREFIX}AKIAONE0000000000001`, form: 'exact', value: NOW.toISOString(), deactivatedAt: NOW }]);
   });
 
-  it('matches the prefix case-insensitively, as IAM compares tag keys', () => {
-    expect(readDeactivationRecords([{ Key: 'Keyage:Deactivated:AKIAONE', Value: NOW.toISOString() }])[0]?.accessKeyId).toBe('AKIAONE');
+  it('reads a tag key in another case as a record of that key, marked as a case variant (IAM compares tag keys case-insensitively)', () => {
+    expect(readDeactivationRecords([{ Key: 'Keyage:Deactivated:AKIAONE0000000000001', Value: NOW.toISOString() }])[0]).toMatchObject({ accessKeyId: 'AKIAONE0000000000001', form: 'case-variant' });
+  });
+
+  it('reads a Unicode look-alike of the prefix (U+212A KELVIN SIGN for k) as a look-alike, not as keyage\'s record', () => {
+    expect(readDeactivationRecords([{ Key: '\u212Aeyage:deactivated:AKIAONE0000000000001', Value: NOW.toISOString() }])[0]).toMatchObject({ accessKeyId: 'AKIAONE0000000000001', form: 'look-alike' });
   });
 
   it('keeps a record whose value is not an ISO time, without a time', () => {
-    const [r] = readDeactivationRecords([record('AKIAONE', 'yesterday')]);
+    const [r] = readDeactivationRecords([record('AKIAONE0000000000001', 'yesterday')]);
     expect(r?.deactivatedAt).toBeUndefined();
     expect(r?.value).toBe('yesterday');
   });
@@ -55,74 +68,74 @@ describe('readDeactivationRecords', () => {
 
 describe('planDeactivation', () => {
   it('an active key 91 days old is deactivated, with its age and the limit in the reason', () => {
-    const a = only(planDeactivation({ userName: 'alice', keys: [key('AKIAOLD', 91)], tags: [] }, NOW, MAX));
-    expect(a).toMatchObject({ userName: 'alice', accessKeyId: 'AKIAOLD', slot: 1, status: 'Active', ageDays: 91, action: 'deactivate', deactivatedAt: null });
-    expect(a.reason).toBe('Active key AKIAOLD (key 1) is 91 days old; limit 90. Deactivating it.');
+    const a = only(planDeactivation({ userName: 'alice', keys: [key('AKIAOLD0000000000001', 91)], tags: [] }, NOW, MAX));
+    expect(a).toMatchObject({ userName: 'alice', accessKeyId: 'AKIAOLD0000000000001', slot: 1, status: 'Active', ageDays: 91, action: 'deactivate', deactivatedAt: null });
+    expect(a.reason).toBe('Active key AKIAOLD0000000000001 (key 1) is 91 days old; limit 90. Deactivating it.');
   });
 
   it('an active key exactly 90 days old is kept: the limit is inclusive, as in the rule', () => {
-    const a = only(planDeactivation({ userName: 'alice', keys: [{ ...key('AKIA90', 90), createdAt: daysAgo(90, -1) }], tags: [] }, NOW, MAX));
+    const a = only(planDeactivation({ userName: 'alice', keys: [{ ...key('AKIA9000000000000001', 90), createdAt: daysAgo(90, -1) }], tags: [] }, NOW, MAX));
     expect(a.action).toBe('keep');
     expect(a.ageDays).toBe(89);
-    const b = only(planDeactivation({ userName: 'alice', keys: [{ ...key('AKIA90', 90), createdAt: daysAgo(90, DAY_MS - 1) }], tags: [] }, NOW, MAX));
+    const b = only(planDeactivation({ userName: 'alice', keys: [{ ...key('AKIA9000000000000001', 90), createdAt: daysAgo(90, DAY_MS - 1) }], tags: [] }, NOW, MAX));
     expect(b).toMatchObject({ ageDays: 90, action: 'keep' });
   });
 
   it('a never-used new key is not stale: it is kept', () => {
-    expect(only(planDeactivation({ userName: 'alice', keys: [key('AKIANEW', 3)], tags: [] }, NOW, MAX)).action).toBe('keep');
+    expect(only(planDeactivation({ userName: 'alice', keys: [key('AKIANEW0000000000002', 3)], tags: [] }, NOW, MAX)).action).toBe('keep');
   });
 
   it('every key is planned: a stale key is deactivated whatever the other key is', () => {
     const actions = planDeactivation(
-      { userName: 'alice', keys: [key('AKIANEW', 10, { slot: 2 }), key('AKIAOLD', 200, { slot: 1 })], tags: [] },
+      { userName: 'alice', keys: [key('AKIANEW0000000000002', 10, { slot: 2 }), key('AKIAOLD0000000000001', 200, { slot: 1 })], tags: [] },
       NOW,
       MAX,
     );
     expect(actions.map((a) => [a.accessKeyId, a.action])).toEqual([
-      ['AKIAOLD', 'deactivate'],
-      ['AKIANEW', 'keep'],
+      ['AKIAOLD0000000000001', 'deactivate'],
+      ['AKIANEW0000000000002', 'keep'],
     ]);
   });
 
   it('an exempt user keeps its stale key and the reason names the tag', () => {
     const a = only(
-      planDeactivation({ userName: 'svc', keys: [key('AKIAOLD', 300)], tags: [{ Key: 'keyage-exempt', Value: 'yes' }], exemptionTag: { key: 'keyage-exempt' } }, NOW, MAX),
+      planDeactivation({ userName: 'svc', keys: [key('AKIAOLD0000000000001', 300)], tags: [{ Key: 'keyage-exempt', Value: 'yes' }], exemptionTag: { key: 'keyage-exempt' } }, NOW, MAX),
     );
     expect(a.action).toBe('keep');
     expect(a.reason).toContain('exemption tag keyage-exempt');
   });
 
   it('the exemption tag with a value exempts only that value', () => {
-    const facts = { userName: 'svc', keys: [key('AKIAOLD', 300)], tags: [{ Key: 'keyage-exempt', Value: 'no' }], exemptionTag: { key: 'keyage-exempt', value: 'yes' } };
+    const facts = { userName: 'svc', keys: [key('AKIAOLD0000000000001', 300)], tags: [{ Key: 'keyage-exempt', Value: 'no' }], exemptionTag: { key: 'keyage-exempt', value: 'yes' } };
     expect(only(planDeactivation(facts, NOW, MAX)).action).toBe('deactivate');
   });
 
   it('an inactive old key is kept, and said never to be deleted when keyage did not deactivate it', () => {
-    const a = only(planDeactivation({ userName: 'alice', keys: [key('AKIAOFF', 400, { status: 'Inactive' })], tags: [] }, NOW, MAX));
+    const a = only(planDeactivation({ userName: 'alice', keys: [key('AKIAOFF0000000000001', 400, { status: 'Inactive' })], tags: [] }, NOW, MAX));
     expect(a.action).toBe('keep');
     expect(a.reason).toContain('keyage will never delete it');
   });
 
   it('an inactive key keyage deactivated is kept with the record time', () => {
     const at = daysAgo(3);
-    const a = only(planDeactivation({ userName: 'alice', keys: [key('AKIAOFF', 400, { status: 'Inactive' })], tags: [record('AKIAOFF', at)] }, NOW, MAX));
+    const a = only(planDeactivation({ userName: 'alice', keys: [key('AKIAOFF0000000000001', 400, { status: 'Inactive' })], tags: [record('AKIAOFF0000000000001', at)] }, NOW, MAX));
     expect(a).toMatchObject({ action: 'keep', deactivatedAt: at.toISOString() });
   });
 
   it('a stale key that is Active again despite a record is deactivated again', () => {
-    const a = only(planDeactivation({ userName: 'alice', keys: [key('AKIAOLD', 120)], tags: [record('AKIAOLD', daysAgo(20))] }, NOW, MAX));
+    const a = only(planDeactivation({ userName: 'alice', keys: [key('AKIAOLD0000000000001', 120)], tags: [record('AKIAOLD0000000000001', daysAgo(20))] }, NOW, MAX));
     expect(a.action).toBe('deactivate');
     expect(a.reason).toContain('Active again');
   });
 
   it('an Expired key is never deactivated', () => {
-    expect(only(planDeactivation({ userName: 'alice', keys: [key('AKIAEXP', 400, { status: 'Expired' })], tags: [] }, NOW, MAX)).action).toBe('keep');
+    expect(only(planDeactivation({ userName: 'alice', keys: [key('AKIAEXP0000000000001', 400, { status: 'Expired' })], tags: [] }, NOW, MAX)).action).toBe('keep');
   });
 });
 
 describe('decideDeletion', () => {
-  const inactive = (overrides: Partial<LiveKey> = {}) => key('AKIAOFF', 120, { status: 'Inactive', ...overrides });
-  const rec = (at: Date) => readDeactivationRecords([record('AKIAOFF', at)])[0]!;
+  const inactive = (overrides: Partial<LiveKey> = {}) => key('AKIAOFF0000000000001', 120, { status: 'Inactive', ...overrides });
+  const rec = (at: Date) => verified([record('AKIAOFF0000000000001', at)])[0]!;
 
   it('an Inactive key deactivated 14 days ago and never used since is deleted (grace 14)', () => {
     const d = decideDeletion(inactive(), rec(daysAgo(14)), NOW, GRACE);
@@ -155,11 +168,11 @@ describe('decideDeletion', () => {
   });
 
   it('an Active key is never deleted: re-activated by a person, its record is cleared', () => {
-    expect(decideDeletion(key('AKIAOFF', 120), rec(daysAgo(30)), NOW, GRACE).action).toBe('clear-record');
+    expect(decideDeletion(key('AKIAOFF0000000000001', 120), rec(daysAgo(30)), NOW, GRACE).action).toBe('clear-record');
   });
 
   it('an Active key with a record younger than the settle time is left alone (deactivation in progress)', () => {
-    const d = decideDeletion(key('AKIAOFF', 120), rec(new Date(NOW.getTime() - RECORD_SETTLE_MS + 1)), NOW, GRACE);
+    const d = decideDeletion(key('AKIAOFF0000000000001', 120), rec(new Date(NOW.getTime() - RECORD_SETTLE_MS + 1)), NOW, GRACE);
     expect(d.action).toBe('keep');
     expect(d.reason).toContain('in progress');
   });
@@ -168,11 +181,29 @@ describe('decideDeletion', () => {
     expect(decideDeletion(inactive({ status: 'Expired' }), rec(daysAgo(30)), NOW, GRACE).action).toBe('keep');
   });
 
-  it('a record without a readable time never leads to deletion', () => {
-    const bad = readDeactivationRecords([record('AKIAOFF', 'not-a-date')])[0]!;
+  it('a record without a readable time never leads to deletion, and is reported as a suspected forgery', () => {
+    const bad = readDeactivationRecords([record('AKIAOFF0000000000001', 'not-a-date')])[0]!;
     const d = decideDeletion(inactive(), bad, NOW, GRACE);
     expect(d.action).toBe('keep');
-    expect(d.reason).toContain('not an ISO time');
+    expect(d.reason).toMatch(/^SUSPECTED FORGERY: .*its value is not one keyage writes/);
+  });
+
+  it.each([
+    ['unchecked (never assessed)', undefined],
+    ['unsigned', { status: 'unsigned', recordedAt: daysAgo(30), reason: 'it carries no MAC' }],
+    ['unverifiable', { status: 'unverifiable', recordedAt: daysAgo(30), reason: 'no record key is available to verify it' }],
+  ] as const)('a record that is %s never leads to deletion, however old', (_name, verdict) => {
+    const r = { ...readDeactivationRecords([record('AKIAOFF0000000000001', daysAgo(30))])[0]!, ...(verdict ? { verdict } : {}) };
+    const d = decideDeletion(inactive(), r, NOW, GRACE);
+    expect(d.action).toBe('keep');
+    expect(d.reason).toContain('keyage cannot verify');
+  });
+
+  it('a suspect record (its MAC does not verify) never leads to deletion, and the reason says so', () => {
+    const r = { ...readDeactivationRecords([record('AKIAOFF0000000000001', daysAgo(30))])[0]!, verdict: { status: 'suspect', reason: 'its MAC does not verify' } as const };
+    const d = decideDeletion(inactive(), r, NOW, GRACE);
+    expect(d.action).toBe('keep');
+    expect(d.reason).toMatch(/^SUSPECTED FORGERY: Inactive key AKIAOFF0000000000001 .*its MAC does not verify/);
   });
 
   it('a record time in the future (clock skew) keeps the key in its grace period', () => {
@@ -186,7 +217,7 @@ describe('decideDeletion', () => {
 
 describe('planDeletion', () => {
   it('a key without a keyage record is never deleted, however old and inactive', () => {
-    const a = only(planDeletion({ userName: 'alice', keys: [key('AKIAOFF', 900, { status: 'Inactive' })], tags: [] }, NOW, GRACE));
+    const a = only(planDeletion({ userName: 'alice', keys: [key('AKIAOFF0000000000001', 900, { status: 'Inactive' })], tags: [] }, NOW, GRACE));
     expect(a.action).toBe('keep');
     expect(a.reason).toContain('no keyage deactivation record');
   });
@@ -194,14 +225,19 @@ describe('planDeletion', () => {
   it('plans deletion of a recorded key past its grace period and reports its age, last use and record', () => {
     const at = daysAgo(15);
     const a = only(
-      planDeletion({ userName: 'alice', keys: [key('AKIAOFF', 106, { status: 'Inactive', lastUsedAt: daysAgo(100) })], tags: [record('AKIAOFF', at)] }, NOW, GRACE),
+      planDeletion(
+        { userName: 'alice', keys: [key('AKIAOFF0000000000001', 106, { status: 'Inactive', lastUsedAt: daysAgo(100) })], tags: [], records: verified([record('AKIAOFF0000000000001', at)]) },
+        NOW,
+        GRACE,
+      ),
     );
     expect(a).toMatchObject({
-      accessKeyId: 'AKIAOFF',
+      accessKeyId: 'AKIAOFF0000000000001',
       status: 'Inactive',
       ageDays: 106,
       lastUsed: daysAgo(100).toISOString(),
       deactivatedAt: at.toISOString(),
+      record: 'verified',
       action: 'delete',
     });
   });
@@ -211,8 +247,9 @@ describe('planDeletion', () => {
       planDeletion(
         {
           userName: 'svc',
-          keys: [key('AKIAOFF', 200, { status: 'Inactive' })],
-          tags: [record('AKIAOFF', daysAgo(30)), { Key: 'keyage-exempt', Value: '' }],
+          keys: [key('AKIAOFF0000000000001', 200, { status: 'Inactive' })],
+          tags: [record('AKIAOFF0000000000001', daysAgo(30)), { Key: 'keyage-exempt', Value: '' }],
+          records: verified([record('AKIAOFF0000000000001', daysAgo(30))]),
           exemptionTag: { key: 'keyage-exempt' },
         },
         NOW,
@@ -224,24 +261,48 @@ describe('planDeletion', () => {
   });
 
   it('a record whose key no longer exists is cleared', () => {
-    const a = only(planDeletion({ userName: 'alice', keys: [], tags: [record('AKIAGONE', daysAgo(30))] }, NOW, GRACE));
-    expect(a).toMatchObject({ accessKeyId: 'AKIAGONE', status: 'Missing', slot: null, ageDays: null, action: 'clear-record' });
+    const a = only(planDeletion({ userName: 'alice', keys: [], tags: [record('AKIAGONE000000000001', daysAgo(30))] }, NOW, GRACE));
+    expect(a).toMatchObject({ accessKeyId: 'AKIAGONE000000000001', status: 'Missing', slot: null, ageDays: null, action: 'clear-record' });
+  });
+
+  it('records that keyage did not write (upper case, look-alike) are reported as suspected forgeries and never cleared or acted on', () => {
+    const tags = [
+      { Key: 'KEYAGE:DEACTIVATED:AKIAOFF0000000000001', Value: daysAgo(300).toISOString() },
+      { Key: '\u212Aeyage:deactivated:AKIAGONE000000000001', Value: daysAgo(300).toISOString() },
+    ];
+    const actions = planDeletion({ userName: 'alice', keys: [key('AKIAOFF0000000000001', 400, { status: 'Inactive' })], tags }, NOW, GRACE);
+    expect(actions.map((a) => [a.accessKeyId, a.record, a.action])).toEqual([
+      ['AKIAOFF0000000000001', 'suspect', 'keep'],
+      ['AKIAGONE000000000001', 'suspect', 'keep'],
+    ]);
+    expect(actions[1]?.reason).toContain('\\u212a');
+  });
+
+  it('a look-alike beside keyage\'s own verified record is reported apart, and the verified record still decides', () => {
+    const own = record('AKIAOFF0000000000001', daysAgo(30));
+    const fake = { Key: '\u212Aeyage:deactivated:AKIAOFF0000000000001', Value: daysAgo(300).toISOString() };
+    const actions = planDeletion({ userName: 'alice', keys: [key('AKIAOFF0000000000001', 400, { status: 'Inactive' })], tags: [own, fake], records: verified([fake, own]) }, NOW, GRACE);
+    expect(actions.map((a) => [a.accessKeyId, a.record, a.action])).toEqual([
+      ['AKIAOFF0000000000001', 'verified', 'delete'],
+      ['AKIAOFF0000000000001', 'suspect', 'keep'],
+    ]);
   });
 
   it('plans every key and record of the user, in slot order', () => {
     const actions = planDeletion(
       {
         userName: 'alice',
-        keys: [key('AKIATWO', 5, { slot: 2 }), key('AKIAONE', 120, { slot: 1, status: 'Inactive' })],
-        tags: [record('AKIAONE', daysAgo(20)), record('AKIAGONE', daysAgo(20))],
+        keys: [key('AKIATWO0000000000002', 5, { slot: 2 }), key('AKIAONE0000000000001', 120, { slot: 1, status: 'Inactive' })],
+        tags: [],
+        records: verified([record('AKIAONE0000000000001', daysAgo(20)), record('AKIAGONE000000000001', daysAgo(20))]),
       },
       NOW,
       GRACE,
     );
     expect(actions.map((a) => [a.accessKeyId, a.action])).toEqual([
-      ['AKIAONE', 'delete'],
-      ['AKIATWO', 'keep'],
-      ['AKIAGONE', 'clear-record'],
+      ['AKIAONE0000000000001', 'delete'],
+      ['AKIATWO0000000000002', 'keep'],
+      ['AKIAGONE000000000001', 'clear-record'],
     ]);
     expect(countActions(actions)).toEqual({ deactivate: 0, delete: 1, keep: 1, 'clear-record': 1 });
   });
@@ -262,9 +323,9 @@ describe('deletion safety (property)', () => {
   it('never plans to delete an Active or Expired key, an unrecorded key, a key used at or after its record, an exempt user\'s key, or a key within its grace period', () => {
     fc.assert(
       fc.property(facts, (f) => {
-        const k = key('AKIAPROP', f.ageDays, { status: f.status, lastUsedAt: f.lastUsedAt });
-        const tags: UserTag[] = [...(f.recordAt !== undefined ? [record('AKIAPROP', f.recordAt)] : []), ...(f.exempt ? [{ Key: 'hold', Value: '' }] : [])];
-        const [a] = planDeletion({ userName: 'u', keys: [k], tags, exemptionTag: { key: 'hold' } }, NOW, { graceDays: f.graceDays });
+        const k = key('AKIAPROP000000000001', f.ageDays, { status: f.status, lastUsedAt: f.lastUsedAt });
+        const tags: UserTag[] = [...(f.recordAt !== undefined ? [record('AKIAPROP000000000001', f.recordAt)] : []), ...(f.exempt ? [{ Key: 'hold', Value: '' }] : [])];
+        const [a] = planDeletion({ userName: 'u', keys: [k], tags, records: verified(tags), exemptionTag: { key: 'hold' } }, NOW, { graceDays: f.graceDays });
         if (a?.action !== 'delete') return;
         const at = Date.parse(f.recordAt ?? '');
         expect(f.status).toBe('Inactive');
@@ -280,7 +341,7 @@ describe('deletion safety (property)', () => {
   it('deactivates exactly the active keys older than the limit, unless the user is exempt', () => {
     fc.assert(
       fc.property(facts, fc.integer({ min: 1, max: 400 }), (f, max) => {
-        const k = key('AKIAPROP', f.ageDays, { status: f.status });
+        const k = key('AKIAPROP000000000001', f.ageDays, { status: f.status });
         const [a] = planDeactivation({ userName: 'u', keys: [k], tags: f.exempt ? [{ Key: 'hold', Value: '' }] : [], exemptionTag: { key: 'hold' } }, NOW, { maxAccessKeyAgeDays: max });
         expect(a?.action === 'deactivate').toBe(f.status === 'Active' && f.ageDays > max && !f.exempt);
       }),

@@ -10,7 +10,7 @@ import { DAY_MS } from '../../rules/access-key-age/policy';
 import { parseExemptionTag } from '../../rules/access-key-age/parameters';
 import { DEACTIVATE_PAYLOAD_FIELDS, DELETE_PAYLOAD_FIELDS, parseRemediationPayload } from '../../remediation/parameters';
 import { AUTOMATION_ROLE_ACTIONS } from '../../remediation/permissions';
-import { describeWithMoto, type MotoAccount, newMotoAccount } from '../harness/moto';
+import { createRecordKey, describeWithMoto, type MotoAccount, newMotoAccount } from '../harness/moto';
 import {
   DEACTIVATE_RUNBOOK,
   DELETE_RUNBOOK,
@@ -174,7 +174,7 @@ describeWithPython('runbook execution', () => {
       const account = await newMotoAccount();
       const { userId, accessKeyId } = await userWithKey(account, 'dev');
       const payloads: unknown[] = [];
-      const run = await runAutomation(loadKeyageRunbook(DEACTIVATE_RUNBOOK), { IAMResourceId: userId }, remediationEnvironment({ ...account, now: () => day(91), onInvoke: (p) => payloads.push(p) }));
+      const run = await runAutomation(loadKeyageRunbook(DEACTIVATE_RUNBOOK), { IAMResourceId: userId }, remediationEnvironment({ ...account, recordKeyArn: await createRecordKey(account), runbook: DEACTIVATE_RUNBOOK, now: () => day(91), onInvoke: (p) => payloads.push(p) }));
       expect(run.failureMessage).toBeUndefined();
       expect(run.status).toBe('Success');
       expect(payloads).toEqual([
@@ -189,13 +189,18 @@ describeWithPython('runbook execution', () => {
     it('runbook 1 with DryRun "false" records and deactivates the stale key, and reads the result back', async () => {
       const account = await newMotoAccount();
       const { userId, accessKeyId } = await userWithKey(account, 'dev');
-      const run = await runAutomation(loadKeyageRunbook(DEACTIVATE_RUNBOOK), { IAMResourceId: userId, DryRun: 'false' }, remediationEnvironment({ ...account, now: () => day(91) }));
+      const run = await runAutomation(
+        loadKeyageRunbook(DEACTIVATE_RUNBOOK),
+        { IAMResourceId: userId, DryRun: 'false' },
+        remediationEnvironment({ ...account, recordKeyArn: await createRecordKey(account), runbook: DEACTIVATE_RUNBOOK, now: () => day(91) }),
+      );
       expect(run.status).toBe('Success');
       expect(run.outputs['CheckResult.Status']).toBe('Success');
+      expect(run.outputs['CheckResult.Alerts']).toEqual([]);
       expect(run.outputs['CheckResult.Summary']).toBe(`user dev: deactivated 1 key (${accessKeyId}); 0 keys left as they are.`);
       expect(run.outputs['ReadKeysBack.AccessKeys']).toEqual([expect.objectContaining({ AccessKeyId: accessKeyId, Status: 'Inactive' })]);
       const tags = await account.iam.send(new ListUserTagsCommand({ UserName: 'dev' }));
-      expect(tags.Tags).toEqual([{ Key: `keyage:deactivated:${accessKeyId}`, Value: day(91).toISOString() }]);
+      expect(tags.Tags).toEqual([{ Key: `keyage:deactivated:${accessKeyId}`, Value: expect.stringMatching(new RegExp(`^${day(91).toISOString().replace(/\./g, '\\.')} v1 [A-Za-z0-9+/]{43}=$`)) }]);
     });
 
     it.each([false, true])('an unknown user ID fails the execution with the Lambda\'s NoSuchUser message (function error fails the step by itself: %p)', async (lambdaErrorFailsStep) => {
@@ -203,7 +208,7 @@ describeWithPython('runbook execution', () => {
       const run = await runAutomation(
         loadKeyageRunbook(DEACTIVATE_RUNBOOK),
         { IAMResourceId: 'AIDANOSUCHUSER000001', DryRun: 'false' },
-        remediationEnvironment({ ...account, now: () => day(91), lambdaErrorFailsStep }),
+        remediationEnvironment({ ...account, recordKeyArn: await createRecordKey(account), runbook: DEACTIVATE_RUNBOOK, now: () => day(91), lambdaErrorFailsStep }),
       );
       expect(run.status).toBe('Failed');
       expect(run.failureMessage).toContain(lambdaErrorFailsStep ? 'Step DeactivateStaleKeys failed' : 'Step CheckResult failed');
@@ -216,9 +221,14 @@ describeWithPython('runbook execution', () => {
       const account = await newMotoAccount();
       const { userId, accessKeyId } = await userWithKey(account, 'dev');
       await userWithKey(account, 'other');
-      const deactivate = await runAutomation(loadKeyageRunbook(DEACTIVATE_RUNBOOK), { IAMResourceId: userId, DryRun: 'false' }, remediationEnvironment({ ...account, now: () => day(91) }));
+      const recordKeyArn = await createRecordKey(account);
+      const deactivate = await runAutomation(
+        loadKeyageRunbook(DEACTIVATE_RUNBOOK),
+        { IAMResourceId: userId, DryRun: 'false' },
+        remediationEnvironment({ ...account, recordKeyArn, runbook: DEACTIVATE_RUNBOOK, now: () => day(91) }),
+      );
       expect(deactivate.status).toBe('Success');
-      const run = await runAutomation(loadKeyageRunbook(DELETE_RUNBOOK), { DryRun: 'false' }, remediationEnvironment({ ...account, now: () => day(106) }));
+      const run = await runAutomation(loadKeyageRunbook(DELETE_RUNBOOK), { DryRun: 'false' }, remediationEnvironment({ ...account, recordKeyArn, runbook: DELETE_RUNBOOK, now: () => day(106) }));
       expect(run.status).toBe('Success');
       expect(run.outputs['CheckResult.Summary']).toBe(`1 user with deactivation records: deleted 1 key (${accessKeyId}); 0 keys left as they are.`);
       expect(await keyStatus(account, 'dev')).toEqual([]);
@@ -233,9 +243,15 @@ describeWithPython('runbook execution', () => {
       const [first, ...rest] = doc.mainSteps as [AutomationStep, ...AutomationStep[]];
       const { MaxAccessKeyAge, ...others } = first.inputs.InputPayload as Record<string, unknown>;
       const typo: AutomationDocument = { ...doc, mainSteps: [{ ...first, inputs: { ...first.inputs, InputPayload: { ...others, MaxKeyAge: MaxAccessKeyAge } } }, ...rest] };
-      const run = await runAutomation(typo, { IAMResourceId: userId, DryRun: 'false' }, remediationEnvironment({ ...account, now: () => day(91) }));
+      const run = await runAutomation(
+        typo,
+        { IAMResourceId: userId, DryRun: 'false' },
+        remediationEnvironment({ ...account, recordKeyArn: await createRecordKey(account), runbook: DEACTIVATE_RUNBOOK, now: () => day(91) }),
+      );
       expect(run.status).toBe('Failed');
-      expect(run.failureMessage).toContain('Invalid value for parameter MaxKeyAge');
+      // The payload is not the one the document's step sends: the function refuses it before any IAM call.
+      expect(run.failureMessage).toContain('UnverifiedInvocationError');
+      expect(run.failureMessage).toContain("the payload's MaxAccessKeyAge is missing");
       expect(await keyStatus(account, 'dev')).toEqual([[expect.any(String), 'Active']]);
     });
 
@@ -244,7 +260,11 @@ describeWithPython('runbook execution', () => {
       const { userId } = await userWithKey(account, 'dev');
       const doc = loadKeyageRunbook(DEACTIVATE_RUNBOOK);
       const steps = doc.mainSteps.map((s) => (s.name === 'ReadKeysBack' ? { ...s, outputs: [{ Name: 'AccessKeys', Selector: '$.AccessKeys', Type: 'MapList' as const }] } : s));
-      const run = await runAutomation({ ...doc, mainSteps: steps }, { IAMResourceId: userId }, remediationEnvironment({ ...account, now: () => day(91) }));
+      const run = await runAutomation(
+        { ...doc, mainSteps: steps },
+        { IAMResourceId: userId },
+        remediationEnvironment({ ...account, recordKeyArn: await createRecordKey(account), runbook: DEACTIVATE_RUNBOOK, now: () => day(91) }),
+      );
       expect(run.status).toBe('Failed');
       expect(run.failureMessage).toContain('selector $.AccessKeys finds nothing');
     });

@@ -45,8 +45,15 @@ describe('keyage settings', () => {
           deletionSchedule: 'cron(0 6 * * ? *)',
           scheduleTimezone: 'UTC',
           logLevel: 'info',
+          recordSignerRoleNames: [],
         },
       });
+    });
+
+    it('read the roles that may sign records by hand, and refuse anything but IAM role names', () => {
+      expect(parseKeyageSettings({ recordSignerRoleNames: ['SecurityOperators', 'ops/BreakGlass'] }).member.recordSignerRoleNames).toEqual(['SecurityOperators', 'ops/BreakGlass']);
+      expect(() => parseKeyageSettings({ recordSignerRoleNames: ['arn:aws:iam::123456789012:role/X'] })).toThrow(/keyage\.recordSignerRoleNames.*a list of IAM role names/);
+      expect(() => parseKeyageSettings({ recordSignerRoleNames: 'has space' })).toThrow(/keyage\.recordSignerRoleNames/);
     });
 
     it('fill the organization settings: one Region, SELF, tolerance 10%, concurrency 25%, stacks deleted on removal, org-named buckets', () => {

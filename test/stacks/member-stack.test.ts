@@ -9,7 +9,8 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parse } from 'yaml';
-import { AUTOMATION_ROLE_ACTIONS, REMEDIATION_LAMBDA_CONFIG_ACTIONS, REMEDIATION_LAMBDA_IAM_ACTIONS } from '../../remediation/permissions';
+import { AUTOMATION_ROLE_ACTIONS, REMEDIATION_LAMBDA_ACTIONS } from '../../remediation/permissions';
+import { RECORD_KEY_ADMIN_ACTIONS } from '../../stacks/record-key';
 import { RULE_CONFIG_ACTIONS, RULE_IAM_ACTIONS } from '../../rules/access-key-age/permissions';
 import { parseKeyageSettings } from '../../stacks/config';
 import { loadConformancePack, resolveTemplate } from '../../stacks/conformance-pack';
@@ -18,6 +19,7 @@ import { buildKeyageApp } from '../../stacks/keyage-app';
 import {
   CONFIG_RULE_NAME,
   DEACTIVATE_RUNBOOK_NAME,
+  DELETE_CURSOR_PARAMETER_NAME,
   DELETE_RUNBOOK_NAME,
   KeyageMember,
   REMEDIATION_FUNCTION_NAME,
@@ -63,6 +65,7 @@ beforeAll(() => {
       maximumExecutionFrequency: 'Twelve_Hours',
       notificationEmail: 'security@example.com',
       logLevel: 'debug',
+      recordSignerRoleNames: ['SecurityOperators', 'ops/BreakGlass'],
     },
   });
   const assembly = app.synth();
@@ -74,19 +77,37 @@ function idOf(path: (s: KeyageMemberStack) => Parameters<typeof logicalIdOf>[0],
   return logicalIdOf(path(stack));
 }
 
-/** Where IAM lets each action be granted: the expected rendered resource. */
-function expectedResource(action: string, functionArn?: string): string {
+/** The one KMS key that is not the record key: the notification topic's. */
+function notificationKeyId(t: Template): string {
+  return String((onlyResource(t, 'AWS::SNS::Topic').properties.KmsMasterKeyId as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
+}
+
+/** Where IAM lets each action be granted: the expected rendered resources. */
+function expectedResources(action: string, functionArn?: string): string[] {
+  const ssm = 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}';
   switch (ACTION_SCOPES[action]) {
     case 'any':
-      return '*';
+      return ['*'];
     case 'iam-users':
-      return `arn:${USERS}`;
+      return [`arn:${USERS}`];
     case 'config-rules':
-      return 'arn:${AWS::Partition}:config:${AWS::Region}:${AWS::AccountId}:config-rule/*';
+      return ['arn:${AWS::Partition}:config:${AWS::Region}:${AWS::AccountId}:config-rule/*'];
     case 'function':
-      return functionArn ?? 'missing';
+      return [functionArn ?? 'missing'];
+    case 'record-key':
+      return [`\${${idOf((s) => s.member.recordKey.key)}.Arn}`];
+    case 'automation-executions':
+      return [`${ssm}:automation-execution/*`];
+    case 'keyage-documents':
+      return [`${ssm}:document/${DEACTIVATE_RUNBOOK_NAME}`, `${ssm}:document/${DELETE_RUNBOOK_NAME}`];
+    case 'cursor-parameter':
+      return [`${ssm}:parameter${DELETE_CURSOR_PARAMETER_NAME}`];
+    case 'topic':
+      return [`\${${onlyResource(template, 'AWS::SNS::Topic').id}}`];
+    case 'topic-key':
+      return [`\${${notificationKeyId(template)}.Arn}`];
     default:
-      return `no scope known for ${action}`;
+      return [`no scope known for ${action}`];
   }
 }
 
@@ -99,7 +120,7 @@ describe('KeyageMemberStack', () => {
 
     it('grants the remediation role exactly the actions remediation/permissions.ts lists, plus writing its own logs', () => {
       const statements = roleStatements(template, idOf((s) => s.member.remediationFunction.role as Role));
-      expect(actionsOf(statements)).toEqual([...REMEDIATION_LAMBDA_IAM_ACTIONS, ...REMEDIATION_LAMBDA_CONFIG_ACTIONS, ...LOG_ACTIONS].sort());
+      expect(actionsOf(statements)).toEqual([...REMEDIATION_LAMBDA_ACTIONS, ...LOG_ACTIONS].sort());
     });
 
     it('grants the Automation role exactly AUTOMATION_ROLE_ACTIONS', () => {
@@ -114,7 +135,7 @@ describe('KeyageMemberStack', () => {
       ] as const) {
         const byAction = resourcesByAction(roleStatements(template, idOf(role)));
         for (const [action, resources] of Object.entries(byAction)) {
-          const expected = action.startsWith('logs:') ? [expect.stringMatching(new RegExp(`^\\$\\{${logGroup}[0-9A-F]{8}\\.Arn\\}$`))] : [expectedResource(action)];
+          const expected = action.startsWith('logs:') ? [expect.stringMatching(new RegExp(`^\\$\\{${logGroup}[0-9A-F]{8}\\.Arn\\}$`))] : expectedResources(action);
           expect({ action, resources }).toEqual({ action, resources: expected });
         }
       }
@@ -191,7 +212,19 @@ describe('KeyageMemberStack', () => {
         Environment: { Variables: { LOG_LEVEL: 'info' } },
         Timeout: timeout,
       });
-      expect(customTemplate.Resources[idOf(fn, custom)]?.Properties?.Environment).toEqual({ Variables: { LOG_LEVEL: 'debug' } });
+      expect((customTemplate.Resources[idOf(fn, custom)]?.Properties?.Environment as { Variables: object }).Variables).toMatchObject({ LOG_LEVEL: 'debug' });
+    });
+
+    it('the rule function gets its log level only; the remediation function also the record key, the cursor and the topic', () => {
+      expect(template.Resources[idOf((s) => s.member.ruleFunction)]?.Properties?.Environment).toEqual({ Variables: { LOG_LEVEL: 'info' } });
+      expect(template.Resources[idOf((s) => s.member.remediationFunction)]?.Properties?.Environment).toEqual({
+        Variables: {
+          LOG_LEVEL: 'info',
+          KEYAGE_RECORD_KEY_ARN: { 'Fn::GetAtt': [idOf((s) => s.member.recordKey.key), 'Arn'] },
+          KEYAGE_DELETE_CURSOR_PARAMETER: { Ref: onlyResource(template, 'AWS::SSM::Parameter').id },
+          KEYAGE_ALERT_TOPIC_ARN: { Ref: onlyResource(template, 'AWS::SNS::Topic').id },
+        },
+      });
     });
   });
 
@@ -275,6 +308,16 @@ describe('KeyageMemberStack', () => {
       const expected = { ...source, parameters: { ...source.parameters, RemediationFunction: { ...source.parameters.RemediationFunction, default: REMEDIATION_FUNCTION_NAME } } };
       expect(props.Content).toEqual(expected);
     });
+
+    it('carry the deployment\'s limit, exemption tag and grace period as their defaults, so a runbook run by hand honours them', () => {
+      const defaultsOf = (name: string) => {
+        const doc = Object.values(resourcesOfType(customTemplate, 'AWS::SSM::Document')).find((d) => d.Properties?.Name === name);
+        const params = (doc?.Properties?.Content as { parameters: Record<string, { default?: unknown }> }).parameters;
+        return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.default]));
+      };
+      expect(defaultsOf(DEACTIVATE_RUNBOOK_NAME)).toMatchObject({ MaxAccessKeyAge: '60', ExemptionTag: 'keyage-exempt=true', DryRun: 'true' });
+      expect(defaultsOf(DELETE_RUNBOOK_NAME)).toMatchObject({ GracePeriodDays: '21', ExemptionTag: 'keyage-exempt=true', DryRun: 'true', IAMUser: '*' });
+    });
   });
 
   describe('the daily deletion schedule', () => {
@@ -315,7 +358,7 @@ describe('KeyageMemberStack', () => {
   describe('notifications', () => {
     it('go to a topic encrypted with a rotated customer key that EventBridge may use, TLS only', () => {
       const topic = onlyResource(template, 'AWS::SNS::Topic');
-      const key = onlyResource(template, 'AWS::KMS::Key');
+      const key = { id: notificationKeyId(template), properties: template.Resources[notificationKeyId(template)]?.Properties ?? {} };
       expect(topic.properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [key.id, 'Arn'] });
       expect(key.properties.EnableKeyRotation).toBe(true);
       const keyStatements = (key.properties.KeyPolicy as { Statement: Array<{ Principal: unknown; Action: unknown }> }).Statement;
@@ -348,6 +391,58 @@ describe('KeyageMemberStack', () => {
       expect(Object.keys(resourcesOfType(template, 'AWS::SNS::Subscription'))).toHaveLength(0);
       const subscription = onlyResource(customTemplate, 'AWS::SNS::Subscription');
       expect(subscription.properties).toMatchObject({ Protocol: 'email', Endpoint: 'security@example.com' });
+    });
+  });
+
+  describe('the record key', () => {
+    type KeyStatement = { Sid: string; Principal: unknown; Action: string | string[]; Condition?: unknown };
+    const recordKey = (t: Template, stack: KeyageMemberStack) => t.Resources[idOf((s) => s.member.recordKey.key, stack)]?.Properties ?? {};
+    const statements = (t: Template, stack: KeyageMemberStack) => (recordKey(t, stack).KeyPolicy as { Statement: KeyStatement[] }).Statement;
+    const actions = (st: KeyStatement) => (Array.isArray(st.Action) ? st.Action : [st.Action]);
+
+    it('is a KMS HMAC_256 key for GENERATE_VERIFY_MAC, aliased alias/keyage-deactivation-records, and kept when the stack goes', () => {
+      const id = idOf((s) => s.member.recordKey.key);
+      expect(recordKey(template, defaults)).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+      expect(template.Resources[id]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+      const alias = Object.values(resourcesOfType(template, 'AWS::KMS::Alias')).map((a) => a.Properties);
+      expect(alias).toEqual([{ AliasName: 'alias/keyage-deactivation-records', TargetKeyId: { 'Fn::GetAtt': [id, 'Arn'] } }]);
+    });
+
+    it('lets only the remediation role sign records (HMAC_SHA_256), lets the account verify them, and gives no one kms:* or kms:CreateGrant', () => {
+      const policy = statements(template, defaults);
+      const remediationRole = idOf((s) => s.member.remediationFunction.role as Role);
+      expect(policy.map((st) => st.Sid)).toEqual(['KeyAdministration', 'VerifyRecords', 'SignRecords']);
+      const signers = policy.filter((st) => actions(st).includes('kms:GenerateMac'));
+      expect(signers).toEqual([
+        {
+          Sid: 'SignRecords',
+          Effect: 'Allow',
+          Principal: { AWS: { 'Fn::GetAtt': [remediationRole, 'Arn'] } },
+          Action: ['kms:GenerateMac', 'kms:VerifyMac'],
+          Resource: '*',
+          Condition: { StringEquals: { 'kms:MacAlgorithm': 'HMAC_SHA_256' } },
+        },
+      ]);
+      const admin = policy.find((st) => st.Sid === 'KeyAdministration') as KeyStatement;
+      expect(actions(admin)).toEqual([...RECORD_KEY_ADMIN_ACTIONS]);
+      expect(policy.find((st) => st.Sid === 'VerifyRecords')).toMatchObject({ Action: 'kms:VerifyMac', Condition: { StringEquals: { 'kms:MacAlgorithm': 'HMAC_SHA_256' } } });
+      for (const st of policy) {
+        for (const action of actions(st)) expect(action).not.toMatch(/^kms:(\*|CreateGrant|Generate(Data|Random)|Encrypt|Decrypt|Sign)/);
+      }
+    });
+
+    it('lets the roles named in recordSignerRoleNames sign too, by ARN in a condition, and only those', () => {
+      const byHand = statements(customTemplate, custom).find((st) => st.Sid === 'SignRecordsByHand') as KeyStatement;
+      expect(byHand).toMatchObject({ Action: 'kms:GenerateMac', Principal: { AWS: expect.anything() } });
+      const arns = (byHand.Condition as { ArnEquals: { 'aws:PrincipalArn': unknown[] } }).ArnEquals['aws:PrincipalArn'].map(render);
+      expect(arns).toEqual(['arn:${AWS::Partition}:iam::${AWS::AccountId}:role/SecurityOperators', 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/ops/BreakGlass']);
+      expect(statements(template, defaults).some((st) => st.Sid === 'SignRecordsByHand')).toBe(false);
+    });
+  });
+
+  describe('the delete runbook\'s cursor', () => {
+    it('is an SSM String parameter that starts at the first user', () => {
+      expect(onlyResource(template, 'AWS::SSM::Parameter').properties).toMatchObject({ Name: DELETE_CURSOR_PARAMETER_NAME, Type: 'String', Value: 'start' });
     });
   });
 

@@ -9,7 +9,7 @@ import { App } from 'aws-cdk-lib';
 import type { CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { RULE_CONFIG_ACTIONS, RULE_IAM_ACTIONS } from '../../rules/access-key-age/permissions';
-import { REMEDIATION_LAMBDA_CONFIG_ACTIONS, REMEDIATION_LAMBDA_IAM_ACTIONS } from '../../remediation/permissions';
+import { REMEDIATION_LAMBDA_ACTIONS } from '../../remediation/permissions';
 import { parseKeyageSettings } from '../../stacks/config';
 import { ORGANIZATION_STACK_NAME, assetBucketStackName, buildKeyageApp, type KeyageStacks } from '../../stacks/keyage-app';
 import { KeyageOrganizationStack } from '../../stacks/organization-stack';
@@ -139,7 +139,7 @@ describe('KeyageOrganizationStack', () => {
         [...RULE_IAM_ACTIONS, ...RULE_CONFIG_ACTIONS, 'logs:CreateLogStream', 'logs:PutLogEvents'].sort(),
       );
       expect(actionsOf(roleStatements(one.member, roleOf('keyage-remediation')))).toEqual(
-        [...REMEDIATION_LAMBDA_IAM_ACTIONS, ...REMEDIATION_LAMBDA_CONFIG_ACTIONS, 'logs:CreateLogStream', 'logs:PutLogEvents'].sort(),
+        [...REMEDIATION_LAMBDA_ACTIONS, 'logs:CreateLogStream', 'logs:PutLogEvents'].sort(),
       );
     });
 
