@@ -36,6 +36,7 @@ import { readInputFile, readProcessStdin, withFileName } from './input';
 import { formatRemediationJson, formatRemediationTable } from './format-remediation';
 import { AUDIT_FORMATS, type AuditFormat, parseNow, parseRegion, REMEDIATE_FORMATS, type RemediateFormat } from './options';
 import { leavesNonCompliantKeys, RemediateFailedError, type RemediateRequest, type RemediateResult, remediateUser } from './remediate';
+import { bundledPackTemplate, registerPackCommand } from './pack';
 import { createProgress } from './progress';
 
 /** Exit statuses. */
@@ -198,6 +199,8 @@ plans a deactivation), 2 usage error or no such user, 3 an AWS call was refused 
   remediate.action(async (opts: RemediateOptions) => {
     setStatus(await runRemediate(opts, io));
   });
+
+  registerPackCommand(program, io, bundledPackTemplate);
 
   return program;
 }

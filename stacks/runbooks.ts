@@ -58,3 +58,4 @@ export function loadRunbook(file: string, options: { remediationFunction: string
   };
   return { file, content: { ...content, parameters: withDefault } };
 }
+
