@@ -10,7 +10,7 @@
  *
  * Every stack, and the StackSet's instances, carry the tags of the settings plus keyage:version.
  */
-import { Annotations, type App, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, type App, type Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { KeyageAggregatorStack } from './aggregator';
 import { KeyageAssetBucketStack } from './asset-bucket';
@@ -40,24 +40,33 @@ export interface KeyageStacks {
 /** Build the keyage stacks into `app`. */
 export function buildKeyageApp(app: App, settings: KeyageSettings): KeyageStacks {
   const tags = keyageTags(settings.tags);
-  const member = new KeyageMemberStack(app, MEMBER_STACK_NAME, { settings: settings.member, tags });
+  const member = tagged(new KeyageMemberStack(app, MEMBER_STACK_NAME, { settings: settings.member }), tags);
   const region = member.region;
   if (!Token.isUnresolved(region) && findRegion(region)?.packRemediation === false) {
     Annotations.of(member).addWarningV2('keyage:region-without-pack-remediation', `${region}: CloudFormation's resource specification for this Region has no AWS::Config::RemediationConfiguration, which keyage's conformance pack holds (docs/deployment.md, "Regions").`);
   }
   const org = settings.organization;
   if (!org) return { member, assetBuckets: [] };
-  const organization = new KeyageOrganizationStack(app, ORGANIZATION_STACK_NAME, { organization: org, member: settings.member, tags });
+  const organization = tagged(new KeyageOrganizationStack(app, ORGANIZATION_STACK_NAME, { organization: org, member: settings.member }), tags);
   const assets = organization.memberFileAssets();
   const assetBuckets = org.regions
     .filter((r) => r !== org.deploymentRegion)
     .map((r) => {
-      const stack = new KeyageAssetBucketStack(app, assetBucketStackName(r), { region: r, prefix: org.assetBucketPrefix, organizationId: org.organizationId, assets, tags });
+      const stack = tagged(new KeyageAssetBucketStack(app, assetBucketStackName(r), { region: r, prefix: org.assetBucketPrefix, organizationId: org.organizationId, assets }), tags);
       organization.addAssetBucketStack(stack);
       return stack;
     });
-  const aggregator = org.configAggregator ? new KeyageAggregatorStack(app, AGGREGATOR_STACK_NAME, { region: org.deploymentRegion, regions: org.regions, tags }) : undefined;
+  const aggregator = org.configAggregator ? tagged(new KeyageAggregatorStack(app, AGGREGATOR_STACK_NAME, { region: org.deploymentRegion, regions: org.regions }), tags) : undefined;
   return { member, organization, assetBuckets, ...(aggregator ? { aggregator } : {}) };
+}
+
+/**
+ * Tag every resource of the stack, the stack itself, and the stacks it holds (the StackSet's
+ * member template): the tags are in the templates, and the StackSet carries them too.
+ */
+export function tagged<T extends Stack>(stack: T, tags: Readonly<Record<string, string>>): T {
+  for (const [key, value] of Object.entries(tags)) Tags.of(stack).add(key, value);
+  return stack;
 }
 
 /**

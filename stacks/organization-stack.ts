@@ -15,7 +15,7 @@
  * tolerance and a concurrency given as counts by default, SOFT_FAILURE_TOLERANCE, and the
  * Regions in the order of `regions`, one after the other.
  */
-import { Annotations, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { Annotations, Stack, type StackProps } from 'aws-cdk-lib';
 import type { CfnBucket, IBucket } from 'aws-cdk-lib/aws-s3';
 import type { CfnStackSet } from 'aws-cdk-lib/aws-cloudformation';
 import { Capability, DeploymentType, RegionConcurrencyType, StackSet, StackSetTarget, StackSetTemplate } from 'cdk-stacksets';
@@ -70,7 +70,6 @@ export class KeyageOrganizationStack extends Stack {
       assetBucketPrefix: organization.assetBucketPrefix,
       settings: member,
     });
-    for (const [key, value] of Object.entries(props.tags ?? {})) Tags.of(this.memberTemplate).add(key, value);
 
     const tolerance = organization.failureToleranceCount !== undefined ? { failureToleranceCount: organization.failureToleranceCount } : { failureTolerancePercentage: organization.failureTolerancePercentage };
     const concurrency = organization.maxConcurrentCount !== undefined ? { maxConcurrentCount: organization.maxConcurrentCount } : { maxConcurrentPercentage: organization.maxConcurrentPercentage };

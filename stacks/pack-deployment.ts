@@ -20,7 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Aws, CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CustomResource, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -63,7 +63,7 @@ export interface KeyagePackDeploymentProps {
   readonly dependsOn: readonly IDependable[];
   /**
    * Tags given to the pack when it is created.
-   * @default none
+   * @default the stack's tags (keyage's own and the settings', as the app applies them)
    */
   readonly tags?: Readonly<Record<string, string>>;
   /**
@@ -113,7 +113,6 @@ export class KeyagePackDeployment extends Construct {
     role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['iam:PassRole'], resources: [props.automationRole.roleArn] }));
     role.addToPolicy(new PolicyStatement({ effect: Effect.ALLOW, actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
 
-    const tags = props.tags ?? {};
     this.function = keyageFunction(this, 'Function', {
       functionName: PACK_RECONCILER_FUNCTION_NAME,
       entry: PACK_RECONCILER_ENTRY,
@@ -129,7 +128,8 @@ export class KeyagePackDeployment extends Construct {
         CONFIG_RULE_NAME: props.configRuleName,
         AUTOMATION_ROLE_ARN: props.automationRole.roleArn,
         PACK_INPUT_PARAMETERS: stack.toJsonString(props.inputParameters),
-        PACK_TAGS: JSON.stringify(tags),
+        // Read when the template is written, after the app has tagged the stack.
+        PACK_TAGS: props.tags ? JSON.stringify(props.tags) : Lazy.string({ produce: () => JSON.stringify(stack.tags.tagValues()) }),
       },
       // Reconciling is idempotent: Lambda may retry an asynchronous run (schedule, recorder event) twice.
       retryAttempts: 2,

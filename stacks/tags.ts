@@ -1,9 +1,9 @@
 /**
  * Resource tags and the bootstrap qualifier, the same for every keyage stack.
  *
- * Every stack is built with `tags` (CloudFormation applies stack tags to every resource that
- * supports tags); the StackSet carries them too and passes them on to its stack instances.
- * keyage adds `keyage:version` to the tags the settings give.
+ * The app tags every stack (`Tags.of`, so the tags are in each template, on every resource that
+ * supports them, and on the StackSet, which passes them on to its stack instances). keyage adds
+ * `keyage:version` to the tags the settings give.
  */
 import { BOOTSTRAP_QUALIFIER_CONTEXT, DefaultStackSynthesizer } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';

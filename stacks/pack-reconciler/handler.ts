@@ -15,7 +15,7 @@ import type { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import { AwsCaller } from '../../lib/aws-call';
 import { createConfigClient } from '../../lib/clients';
 import { messageOf } from '../../lib/errors';
-import { createLogger, type Logger } from '../../lib/log';
+import { createLogger, type Logger, parseLogLevel } from '../../lib/log';
 import { type CloudFormationCustomResourceEvent, type CustomResourceAnswer, isCustomResourceEvent, sendCustomResourceAnswer } from './cfn-response';
 import { deletePack, type PackDesiredState, PackRejectedError, reconcilePack, type ReconcileReport, type ReconcilerContext } from './reconcile';
 
@@ -67,7 +67,7 @@ export function createReconcilerHandler(options: ReconcilerHandlerOptions): (eve
   const env = options.env ?? process.env;
   const answer = options.answer ?? sendCustomResourceAnswer;
   return async (event, context) => {
-    const log = createLogger({ level: env.LOG_LEVEL === 'debug' ? 'debug' : 'info', ...(options.sink ? { sink: options.sink } : {}) });
+    const log = createLogger({ level: parseLogLevel(env.LOG_LEVEL), ...(options.sink ? { sink: options.sink } : {}) });
     const setUp = (): { desired: PackDesiredState; ctx: ReconcilerContext } => {
       const desired = desiredStateFrom(env, options.template, context.invokedFunctionArn);
       const ctx: ReconcilerContext = {

@@ -191,7 +191,15 @@ export async function reconcilePack(ctx: ReconcilerContext, desired: PackDesired
   const failure = failed ? `conformance pack ${desired.packName} is ${status.state} in ${where}: ${status.reason ?? 'Config gave no reason'}` : undefined;
   if (failure) ctx.log.error('the conformance pack failed to deploy; putting it again', { failure });
   const needsPut = status.state === 'ABSENT' || failed || !(await parametersMatch(ctx, desired));
-  if (needsPut) await putPack(ctx, desired);
+  if (needsPut) {
+    try {
+      await putPack(ctx, desired);
+    } catch (err) {
+      // Another run (a stack update) started a deployment meanwhile: the next run looks again.
+      if (codeOf(err) !== 'ResourceInUseException') throw err;
+      return { recording, packState: status.state, action: 'WAITING_FOR_PACK', ...(iamProblem ? { problem: iamProblem } : {}) };
+    }
+  }
   const problem = failure ?? iamProblem;
   return {
     recording,
