@@ -5,6 +5,7 @@
  *   keyage audit                            live, read-only, default AWS credential chain
  *   keyage remediate --user NAME            the runbooks' remediation for one user; dry run
  *                                           unless --apply
+ *   keyage pack --account ID --region R     the conformance pack rendered with literal values
  *
  * `main()` runs in-process (argv, output writers, environment and clients injected), so the
  * tests drive it without spawning; `run()` is what the `keyage` bin calls.
@@ -41,6 +42,7 @@ import { formatRemediationJson, formatRemediationTable } from './format-remediat
 import { AUDIT_FORMATS, type AuditFormat, parseNow, parseRegion, REMEDIATE_FORMATS, type RemediateFormat } from './options';
 import { DEFAULT_RECORD_KEY, resolveRecordKey } from './record-key';
 import { type ParameterSources, leavesNonCompliantKeys, RemediateFailedError, type RemediateRequest, type RemediateResult, remediateUser } from './remediate';
+import { bundledPackTemplate, registerPackCommand } from './pack';
 import { createProgress } from './progress';
 
 /** Exit statuses. */
@@ -218,6 +220,8 @@ plans a deactivation), 2 usage error or no such user, 3 an AWS call was refused 
   remediate.action(async (opts: RemediateOptions) => {
     setStatus(await runRemediate(opts, io));
   });
+
+  registerPackCommand(program, io, bundledPackTemplate);
 
   return program;
 }

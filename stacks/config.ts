@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidParameterError } from '../lib/errors';
 import { MAX_MAX_ACCESS_KEY_AGE_DAYS, formatExemptionTag, parseExemptionTag, parseMaxAccessKeyAge } from '../rules/access-key-age/parameters';
+import { type AwsRegion, parseRegionCode } from './regions';
 
 /** How often the periodic sweep runs: the values AWS Config accepts. */
 export const EXECUTION_FREQUENCIES = ['One_Hour', 'Three_Hours', 'Six_Hours', 'Twelve_Hours', 'TwentyFour_Hours'] as const;
@@ -21,6 +22,14 @@ export type DeploymentLogLevel = (typeof LOG_LEVELS)[number];
 /** Who deploys the StackSet: the management account (SELF) or a delegated administrator. */
 export const CALL_AS = ['SELF', 'DELEGATED_ADMIN'] as const;
 export type CallAs = (typeof CALL_AS)[number];
+
+/** How a StackSet operation's concurrency reacts to failures (StackSetOperationPreferences.ConcurrencyMode). */
+export const CONCURRENCY_MODES = ['SOFT_FAILURE_TOLERANCE', 'STRICT_FAILURE_TOLERANCE'] as const;
+export type ConcurrencyMode = (typeof CONCURRENCY_MODES)[number];
+
+/** Whether a StackSet operation does its Regions one after the other or all at once. */
+export const REGION_CONCURRENCY = ['SEQUENTIAL', 'PARALLEL'] as const;
+export type RegionConcurrency = (typeof REGION_CONCURRENCY)[number];
 
 /** Default grace period between deactivation and deletion of a key, in days. */
 export const DEFAULT_GRACE_DAYS = 14;
@@ -114,6 +123,14 @@ export interface MemberSettings {
    * @default [] (only the remediation function signs)
    */
   readonly recordSignerRoleNames: readonly string[];
+  /**
+   * An EventBridge event bus (typically in a security account) that every account also sends
+   * keyage's events to: compliance changes, runbook results and keyage alarm state changes.
+   * One place to watch and to subscribe to, instead of one e-mail subscription per account.
+   * The bus's resource policy must let the organization's accounts put events.
+   * @default - no central target
+   */
+  readonly centralEventBusArn?: string;
 }
 
 /** Where the StackSet puts the member stack, and how. */
@@ -148,15 +165,42 @@ export interface OrganizationSettings {
    */
   readonly stackSetName: string;
   /**
-   * Share of accounts per Region that may fail before the operation stops (0-100).
-   * @default 10
+   * Accounts per Region that may fail before CloudFormation stops the operation in that
+   * Region (and skips the Regions after it). A count, so that a small OU tolerates failures
+   * too: a percentage rounds down, and 10% of an OU of 9 accounts is 0.
+   * @default 3 (unless failureTolerancePercentage is given)
    */
-  readonly failureTolerancePercentage: number;
+  readonly failureToleranceCount?: number;
   /**
-   * Share of accounts deployed at once (1-100).
-   * @default 25
+   * The same as a share of the accounts per Region (0-100, rounded down). Instead of
+   * failureToleranceCount, not with it.
+   * @default - failureToleranceCount is used
    */
-  readonly maxConcurrentPercentage: number;
+  readonly failureTolerancePercentage?: number;
+  /**
+   * Accounts deployed at once, per Region.
+   * @default 10 (unless maxConcurrentPercentage is given)
+   */
+  readonly maxConcurrentCount?: number;
+  /**
+   * The same as a share of the accounts per Region (1-100, rounded down, at least 1). Instead
+   * of maxConcurrentCount, not with it.
+   * @default - maxConcurrentCount is used
+   */
+  readonly maxConcurrentPercentage?: number;
+  /**
+   * SOFT_FAILURE_TOLERANCE keeps deploying maxConcurrent accounts at a time whatever fails,
+   * and stops when more than the tolerance failed; STRICT_FAILURE_TOLERANCE lowers the
+   * concurrency to at most the tolerance + 1 and lowers it further with every failure.
+   * @default 'SOFT_FAILURE_TOLERANCE'
+   */
+  readonly concurrencyMode: ConcurrencyMode;
+  /**
+   * SEQUENTIAL deploys the Regions one after the other, in the order of `regions`
+   * (RegionOrder), so a failing first Region stops the rest; PARALLEL deploys all at once.
+   * @default 'SEQUENTIAL'
+   */
+  readonly regionConcurrency: RegionConcurrency;
   /**
    * Keep the member stack in an account that leaves the OUs (unmanaged from then on).
    * @default false (the stack is deleted)
@@ -167,12 +211,28 @@ export interface OrganizationSettings {
    * @default 'keyage-assets-<organizationId>'
    */
   readonly assetBucketPrefix: string;
+  /**
+   * Build the KeyageAggregator stack: an organization-wide AWS Config aggregator (for the
+   * management account or Config's delegated administrator), so the Config console shows
+   * keyage's rule for every account and target Region in one place.
+   * @default false
+   */
+  readonly configAggregator: boolean;
 }
+
+/** Tags keyage adds to everything it creates, as given; keyage adds `keyage:version` itself. */
+export type ResourceTags = Readonly<Record<string, string>>;
 
 /** Every setting, validated. `organization` is present when the organization settings are given. */
 export interface KeyageSettings {
   readonly member: MemberSettings;
   readonly organization?: OrganizationSettings;
+  /**
+   * Tags for every resource of every keyage stack (and the StackSet, which passes them on to
+   * its stack instances).
+   * @default {} (only keyage's own `keyage:version`)
+   */
+  readonly tags: ResourceTags;
 }
 
 const MEMBER_KEYS = [
@@ -192,6 +252,7 @@ const MEMBER_KEYS = [
   'notificationEmail',
   'logLevel',
   'recordSignerRoleNames',
+  'centralEventBusArn',
 ] as const;
 
 const ORGANIZATION_KEYS = [
@@ -202,24 +263,38 @@ const ORGANIZATION_KEYS = [
   'deploymentRegion',
   'callAs',
   'stackSetName',
+  'failureToleranceCount',
   'failureTolerancePercentage',
+  'maxConcurrentCount',
   'maxConcurrentPercentage',
+  'concurrencyMode',
+  'regionConcurrency',
   'retainStacksOnAccountRemoval',
   'assetBucketPrefix',
+  'configAggregator',
 ] as const;
 
 /** Every setting name keyage accepts. */
-export const SETTING_NAMES: readonly string[] = [...MEMBER_KEYS, ...ORGANIZATION_KEYS];
+export const SETTING_NAMES: readonly string[] = [...MEMBER_KEYS, ...ORGANIZATION_KEYS, 'tags'];
+
+/** Defaults of the StackSet operation preferences (counts, so that small OUs tolerate failures). */
+export const DEFAULT_FAILURE_TOLERANCE_COUNT = 3;
+export const DEFAULT_MAX_CONCURRENT_COUNT = 10;
+/** The most tags keyage accepts in `tags` (a StackSet holds at most 50; keyage adds its own). */
+export const MAX_USER_TAGS = 40;
 
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 const OU_OR_ROOT_ID = /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/;
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 const STACK_SET_NAME = /^[a-zA-Z][-a-zA-Z0-9]{0,127}$/;
 const BUCKET_PREFIX = /^[a-z0-9][a-z0-9-]*[a-z0-9]$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const SCHEDULE = /^(cron\([^)]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/;
 const TIMEZONE = /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/;
 const ROLE_NAME = /^([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
+const EVENT_BUS_ARN = /^arn:aws(-cn|-us-gov)?:events:[a-z0-9-]+:\d{12}:event-bus\/[A-Za-z0-9._\-/]{1,256}$/;
+// IAM, CloudFormation and most services accept these characters in tags.
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
 
 /** The name a setting is reported under in error messages. */
 function settingName(name: string): string {
@@ -256,6 +331,10 @@ export function resolveMemberSettings(raw: Readonly<Record<string, unknown>>, na
       raw.recordSignerRoleNames === undefined || (Array.isArray(raw.recordSignerRoleNames) && raw.recordSignerRoleNames.length === 0)
         ? []
         : stringList(raw.recordSignerRoleNames, nameOf('recordSignerRoleNames'), ROLE_NAME, 'a list of IAM role names (with their path, if any), such as ["SecurityOperators"]'),
+    ...optionalEntry(
+      'centralEventBusArn',
+      optionalString(raw.centralEventBusArn, nameOf('centralEventBusArn'), EVENT_BUS_ARN, 'the ARN of an EventBridge event bus, arn:aws:events:REGION:ACCOUNT:event-bus/NAME'),
+    ),
   };
 }
 
@@ -272,7 +351,7 @@ export function resolveOrganizationSettings(raw: Readonly<Record<string, unknown
     OU_OR_ROOT_ID,
     'a non-empty list of OU IDs ("ou-" then 4-32 and 8-32 lower-case letters or digits, e.g. ou-ab12-cd34ef56) or the root ID ("r-" then 4-32 characters)',
   );
-  const regions = stringList(raw.regions, nameOf('regions'), REGION, 'a non-empty list of AWS Region codes such as ["eu-west-1"]');
+  const regions = regionList(raw.regions, nameOf('regions'));
   const allowMultipleRegions = bool(raw.allowMultipleRegions, nameOf('allowMultipleRegions'), false);
   if (regions.length > 1 && !allowMultipleRegions) {
     throw new InvalidParameterError(
@@ -281,7 +360,14 @@ export function resolveOrganizationSettings(raw: Readonly<Record<string, unknown
       `ONE Region: IAM is global, and every extra Region duplicates every finding in Security Hub. Choose the Region whose Config recorder records AWS::IAM::User, or set ${nameOf('allowMultipleRegions')} to true`,
     );
   }
-  const deploymentRegion = optionalString(raw.deploymentRegion, nameOf('deploymentRegion'), REGION, 'an AWS Region code such as eu-west-1') ?? (regions[0] as string);
+  const deploymentRegion =
+    raw.deploymentRegion === undefined || raw.deploymentRegion === null || raw.deploymentRegion === ''
+      ? (regions[0] as string)
+      : parseRegionCode(raw.deploymentRegion, nameOf('deploymentRegion')).code;
+  const partition = parseRegionCode(regions[0], nameOf('regions')).partition;
+  if (parseRegionCode(deploymentRegion, nameOf('deploymentRegion')).partition !== partition) {
+    throw new InvalidParameterError(nameOf('deploymentRegion'), deploymentRegion, `a Region of the same partition (${partition}) as the target Regions: a StackSet does not cross partitions`);
+  }
   const assetBucketPrefix = optionalString(raw.assetBucketPrefix, nameOf('assetBucketPrefix'), BUCKET_PREFIX, 'lower-case letters, digits and hyphens, starting and ending with a letter or digit') ?? `keyage-assets-${organizationId}`;
   for (const region of regions) {
     const bucket = `${assetBucketPrefix}-${region}`;
@@ -293,8 +379,8 @@ export function resolveOrganizationSettings(raw: Readonly<Record<string, unknown
       );
     }
   }
-  const failureTolerancePercentage = int(raw.failureTolerancePercentage, nameOf('failureTolerancePercentage'), 0, 100, 10);
-  const maxConcurrentPercentage = int(raw.maxConcurrentPercentage, nameOf('maxConcurrentPercentage'), 1, 100, 25);
+  const tolerance = countOrPercentage(raw, nameOf, 'failureToleranceCount', 'failureTolerancePercentage', 0, DEFAULT_FAILURE_TOLERANCE_COUNT);
+  const concurrency = countOrPercentage(raw, nameOf, 'maxConcurrentCount', 'maxConcurrentPercentage', 1, DEFAULT_MAX_CONCURRENT_COUNT);
   return {
     organizationId,
     organizationalUnitIds,
@@ -303,11 +389,43 @@ export function resolveOrganizationSettings(raw: Readonly<Record<string, unknown
     deploymentRegion,
     callAs: oneOf(raw.callAs, nameOf('callAs'), CALL_AS, 'SELF'),
     stackSetName: optionalString(raw.stackSetName, nameOf('stackSetName'), STACK_SET_NAME, 'a letter then up to 127 letters, digits or hyphens') ?? 'keyage',
-    failureTolerancePercentage,
-    maxConcurrentPercentage,
+    ...(tolerance.count !== undefined ? { failureToleranceCount: tolerance.count } : { failureTolerancePercentage: tolerance.percentage }),
+    ...(concurrency.count !== undefined ? { maxConcurrentCount: concurrency.count } : { maxConcurrentPercentage: concurrency.percentage }),
+    concurrencyMode: oneOf(raw.concurrencyMode, nameOf('concurrencyMode'), CONCURRENCY_MODES, 'SOFT_FAILURE_TOLERANCE'),
+    regionConcurrency: oneOf(raw.regionConcurrency, nameOf('regionConcurrency'), REGION_CONCURRENCY, 'SEQUENTIAL'),
     retainStacksOnAccountRemoval: bool(raw.retainStacksOnAccountRemoval, nameOf('retainStacksOnAccountRemoval'), false),
     assetBucketPrefix,
+    configAggregator: bool(raw.configAggregator, nameOf('configAggregator'), false),
   };
+}
+
+/**
+ * Validate resource tags: an object of tag keys to values (or its JSON text, as `-c` gives it).
+ * Keys `aws:...` are AWS's and `keyage:...` keyage's own; both are refused.
+ */
+export function resolveTags(raw: unknown, name = settingName('tags')): ResourceTags {
+  const allowed = `an object of at most ${MAX_USER_TAGS} tags, {"key": "value"}: keys of 1-128 and values of 0-256 letters, digits, spaces and _ . : / = + - @, keys not starting with aws: or keyage:`;
+  if (raw === undefined || raw === null || raw === '') return {};
+  let value = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new InvalidParameterError(name, raw, allowed);
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidParameterError(name, raw, allowed);
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_USER_TAGS) throw new InvalidParameterError(name, raw, allowed);
+  const tags: Record<string, string> = {};
+  for (const [key, tagValue] of entries) {
+    const lower = key.toLowerCase();
+    if (!TAG_KEY.test(key) || lower.startsWith('aws:') || lower.startsWith('keyage:') || typeof tagValue !== 'string' || !TAG_VALUE.test(tagValue)) {
+      throw new InvalidParameterError(`${name}.${key}`, tagValue, allowed);
+    }
+    tags[key] = tagValue;
+  }
+  return tags;
 }
 
 /**
@@ -323,8 +441,9 @@ export function parseKeyageSettings(raw: unknown): KeyageSettings {
     }
   }
   const member = resolveMemberSettings(settings);
+  const tags = resolveTags(settings.tags);
   const wantsOrganization = ORGANIZATION_KEYS.some((k) => settings[k] !== undefined);
-  return wantsOrganization ? { member, organization: resolveOrganizationSettings(settings) } : { member };
+  return wantsOrganization ? { member, organization: resolveOrganizationSettings(settings), tags } : { member, tags };
 }
 
 /** Reads a CDK context value (`app.node.tryGetContext`). */
@@ -404,6 +523,42 @@ function optionalString(value: unknown, name: string, pattern: RegExp, allowed: 
 function requiredString(value: unknown, name: string, pattern: RegExp, allowed: string): string {
   if (value === undefined || value === null || value === '') throw new InvalidParameterError(name, value, `${allowed} (required)`);
   return optionalString(value, name, pattern, allowed) as string;
+}
+
+function optionalEntry<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** A count or a percentage (not both); the count `fallback` when neither is given. */
+function countOrPercentage(
+  raw: Readonly<Record<string, unknown>>,
+  nameOf: (key: string) => string,
+  countKey: string,
+  percentageKey: string,
+  min: number,
+  fallback: number,
+): { count?: number; percentage?: number } {
+  const given = (v: unknown) => v !== undefined && v !== null && v !== '';
+  if (given(raw[countKey]) && given(raw[percentageKey])) {
+    throw new InvalidParameterError(nameOf(percentageKey), raw[percentageKey], `either ${nameOf(countKey)} or ${nameOf(percentageKey)}, not both (CloudFormation takes one of the two)`);
+  }
+  if (given(raw[percentageKey])) return { percentage: int(raw[percentageKey], nameOf(percentageKey), min, 100, min) };
+  return { count: int(raw[countKey], nameOf(countKey), min, 10_000, fallback) };
+}
+
+/** A non-empty list of Region codes keyage knows, each once, all in one partition. */
+function regionList(value: unknown, name: string): string[] {
+  const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()) : value;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new InvalidParameterError(name, value, 'a non-empty list of AWS Region codes such as ["eu-west-1"] (required)');
+  }
+  const regions: AwsRegion[] = list.map((code) => parseRegionCode(code, name));
+  if (new Set(regions.map((r) => r.code)).size !== regions.length) throw new InvalidParameterError(name, value, 'a list of AWS Region codes, each listed once');
+  const partitions = [...new Set(regions.map((r) => r.partition))];
+  if (partitions.length > 1) {
+    throw new InvalidParameterError(name, value, `Regions of one partition (a StackSet does not cross partitions); found ${partitions.join(' and ')}`);
+  }
+  return regions.map((r) => r.code);
 }
 
 function stringList(value: unknown, name: string, pattern: RegExp, allowed: string): string[] {

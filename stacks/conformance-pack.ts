@@ -5,32 +5,10 @@
  * synth time, a parameter the pack does not declare, and tests can see what Config would get.
  */
 import { readFileSync } from 'node:fs';
-import { parse, type CollectionTag, type ScalarTag, type YAMLMap, type YAMLSeq } from 'yaml';
+import { type CfnResource, type CfnTemplate, parseCfnYaml } from './cfn-yaml';
 import { CONFORMANCE_PACK_FILE } from './project';
 
-/** A CloudFormation template, as parsed. */
-export interface CfnTemplate {
-  readonly Parameters?: Record<string, CfnParameter>;
-  readonly Conditions?: Record<string, unknown>;
-  readonly Resources: Record<string, CfnResource>;
-  readonly [section: string]: unknown;
-}
-
-/** One declared template parameter. */
-export interface CfnParameter {
-  readonly Type: string;
-  readonly Default?: string;
-  readonly AllowedValues?: readonly string[];
-  readonly Description?: string;
-}
-
-/** One template resource. */
-export interface CfnResource {
-  readonly Type: string;
-  readonly Properties?: Record<string, unknown>;
-  readonly DependsOn?: string | readonly string[];
-  readonly Condition?: string;
-}
+export { CFN_YAML_TAGS, parseCfnYaml, type CfnParameter, type CfnResource, type CfnTemplate } from './cfn-yaml';
 
 /** The only resource types a conformance pack may hold (AWS Config PutConformancePack). */
 export const PACK_RESOURCE_TYPES = ['AWS::Config::ConfigRule', 'AWS::Config::RemediationConfiguration'] as const;
@@ -38,34 +16,6 @@ export const PACK_RESOURCE_TYPES = ['AWS::Config::ConfigRule', 'AWS::Config::Rem
 export const PACK_TEMPLATE_BODY_MAX_BYTES = 51_200;
 /** The most parameters a conformance pack template may declare. */
 export const PACK_MAX_PARAMETERS = 60;
-
-const INTRINSICS = ['Ref', 'Condition', 'If', 'Not', 'Equals', 'And', 'Or', 'Sub', 'GetAtt', 'Join', 'Select', 'Split', 'FindInMap', 'Base64', 'Cidr', 'GetAZs', 'ImportValue'];
-
-/** YAML tags for CloudFormation's short intrinsic syntax (`!Ref X`, `!If [..]`, `!Sub`, …). */
-export const CFN_YAML_TAGS: Array<ScalarTag | CollectionTag> = INTRINSICS.flatMap((name) => {
-  const key = name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
-  const scalar: ScalarTag = {
-    tag: `!${name}`,
-    resolve: (value: string) => ({ [key]: name === 'GetAtt' ? value.split('.') : value }),
-  };
-  const seq: CollectionTag = { tag: `!${name}`, collection: 'seq', resolve: (node) => ({ [key]: (node as YAMLSeq).toJSON() }) };
-  const map: CollectionTag = { tag: `!${name}`, collection: 'map', resolve: (node) => ({ [key]: (node as YAMLMap).toJSON() }) };
-  return [scalar, seq, map];
-});
-
-/** Parse a CloudFormation YAML template, short intrinsic tags included. */
-export function parseCfnYaml(text: string, sourceName = 'template'): CfnTemplate {
-  let doc: unknown;
-  try {
-    doc = parse(text, { customTags: CFN_YAML_TAGS, prettyErrors: true });
-  } catch (err) {
-    throw new Error(`${sourceName} is not valid YAML: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (!doc || typeof doc !== 'object' || !('Resources' in doc)) {
-    throw new Error(`${sourceName} is not a CloudFormation template: it has no Resources section`);
-  }
-  return doc as CfnTemplate;
-}
 
 /** The pack template file: its exact text (the TemplateBody) and its parsed form. */
 export interface ConformancePackTemplate {
@@ -103,7 +53,9 @@ export const PACK_SECTIONS = ['Parameters', 'Conditions', 'Resources'] as const;
  * - only Ref and the condition functions, and Ref only to declared parameters, conditions'
  *   names or AWS::NoValue (no GetAtt, Sub, Join, ImportValue, pseudo parameters…);
  * - a RemediationConfiguration's AutomationAssumeRole is a literal ARN or a plain Ref to a
- *   pack parameter, as in AWS's sample packs: no other intrinsic function.
+ *   pack parameter: no other intrinsic function. The Ref is for the template only: AWS Config
+ *   needs the literal ARN (and rule name) in the body it receives, which rendering puts there
+ *   (`pack-render.ts`, checked by `literalPlaceViolations`).
  */
 export function packConstraintViolations(body: string, sourceName = 'conformance pack'): string[] {
   const problems: string[] = [];

@@ -8,6 +8,7 @@
  */
 import { Arn, ArnFormat, type Stack } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { DEACTIVATION_TAG_PREFIX } from '../remediation/plan';
 
 /** How narrowly an action can be granted. */
 export type ResourceScope =
@@ -15,6 +16,12 @@ export type ResourceScope =
   | 'any'
   /** Any IAM user of this account: arn:PARTITION:iam::ACCOUNT:user/* */
   | 'iam-users'
+  /**
+   * Any IAM user of this account, and only keyage's deactivation-record tag keys
+   * (`keyage:deactivated:*`, aws:TagKeys): the role can never write or remove any other tag,
+   * the exemption tag included.
+   */
+  | 'iam-users-record-tags'
   /** Any Config rule of this account and Region (pack rules get a generated suffix). */
   | 'config-rules'
   /** The one Lambda function named by the caller. */
@@ -44,8 +51,8 @@ export const ACTION_SCOPES: Readonly<Record<string, ResourceScope>> = {
   'iam:GetAccessKeyLastUsed': 'iam-users',
   'iam:UpdateAccessKey': 'iam-users',
   'iam:DeleteAccessKey': 'iam-users',
-  'iam:TagUser': 'iam-users',
-  'iam:UntagUser': 'iam-users',
+  'iam:TagUser': 'iam-users-record-tags',
+  'iam:UntagUser': 'iam-users-record-tags',
   'config:PutEvaluations': 'any',
   'config:GetResourceConfigHistory': 'any',
   'config:ListDiscoveredResources': 'any',
@@ -72,6 +79,17 @@ export interface ScopeTargets {
   /** keyage's document names (the 'keyage-documents' scope). */
   documentNames?: readonly string[];
 }
+
+/**
+ * The condition of the 'iam-users-record-tags' scope. ForAllValues is true for a request with
+ * no tag keys at all, so the Null condition requires aws:TagKeys to be present (IAM User
+ * Guide, "Single-valued vs. multivalued context keys"). StringLike is case-sensitive: only the
+ * exact prefix the remediation writes is allowed.
+ */
+export const RECORD_TAG_CONDITIONS = {
+  'ForAllValues:StringLike': { 'aws:TagKeys': [`${DEACTIVATION_TAG_PREFIX}*`] },
+  Null: { 'aws:TagKeys': 'false' },
+} as const;
 
 /** The ARN pattern of every IAM user of the stack's account. */
 export function iamUsersArn(stack: Stack): string {
@@ -101,6 +119,7 @@ export function scopedStatements(stack: Stack, actions: readonly string[], optio
       case 'any':
         return ['*'];
       case 'iam-users':
+      case 'iam-users-record-tags':
         return [iamUsersArn(stack)];
       case 'config-rules':
         return [configRulesArn(stack)];
@@ -126,8 +145,16 @@ export function scopedStatements(stack: Stack, actions: readonly string[], optio
         return [options.topicKeyArn];
     }
   };
-  const order: ResourceScope[] = ['iam-users', 'config-rules', 'function', 'record-key', 'automation-executions', 'keyage-documents', 'cursor-parameter', 'topic', 'topic-key', 'any'];
+  const order: ResourceScope[] = ['iam-users', 'iam-users-record-tags', 'config-rules', 'function', 'record-key', 'automation-executions', 'keyage-documents', 'cursor-parameter', 'topic', 'topic-key', 'any'];
   return order
     .filter((scope) => byScope.has(scope))
-    .map((scope) => new PolicyStatement({ effect: Effect.ALLOW, actions: [...new Set(byScope.get(scope))].sort(), resources: resourcesOf(scope) }));
+    .map(
+      (scope) =>
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: [...new Set(byScope.get(scope))].sort(),
+          resources: resourcesOf(scope),
+          ...(scope === 'iam-users-record-tags' ? { conditions: structuredClone(RECORD_TAG_CONDITIONS) as Record<string, unknown> } : {}),
+        }),
+    );
 }

@@ -1,20 +1,19 @@
 /**
  * Everything one account needs, in the Region that records IAM: the rule Lambda, the
  * remediation Lambda, the two runbooks, the Automation role, the conformance pack (rule and
- * remediation), the daily schedule of the delete runbook, and an SNS topic told when the
- * rule's compliance changes or a runbook finishes.
+ * remediation, deployed by the pack reconciler once AWS Config records), the daily schedule of
+ * the delete runbook, an SNS topic told when the rule's compliance changes or a runbook
+ * finishes, and alarms on every failure (`alarms.ts`, `pack-deployment.ts`).
  *
  * The same construct goes into a plain stack (`cdk deploy KeyageMember`, one account) and
  * into the StackSet's template (every account of the OUs).
  */
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { CfnConformancePack } from 'aws-cdk-lib/aws-config';
-import { Match, Rule } from 'aws-cdk-lib/aws-events';
-import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
+import { EventField, Match, Rule, RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
-import { Architecture, CfnPermission, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { CfnPermission } from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnSchedule } from 'aws-cdk-lib/aws-scheduler';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -23,7 +22,6 @@ import { CfnDocument } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { CfnParameter as CfnSsmParameter } from 'aws-cdk-lib/aws-ssm';
 import { CURSOR_START } from '../remediation/cursor';
-import { DEACTIVATE_RUNBOOK_NAME, DELETE_RUNBOOK_NAME } from '../remediation/documents';
 import {
   AUTOMATION_ROLE_ACTIONS,
   REMEDIATION_LAMBDA_CONFIG_ACTIONS,
@@ -34,43 +32,43 @@ import {
   REMEDIATION_LAMBDA_TOPIC_KEY_ACTIONS,
 } from '../remediation/permissions';
 import { RULE_CONFIG_ACTIONS, RULE_IAM_ACTIONS } from '../rules/access-key-age/permissions';
+import { AUTOMATION_SUCCESS_STATUSES, KeyageAlarms } from './alarms';
+import { KeyageCentralEvents } from './central-events';
 import { type MemberSettings, resolveMemberSettings } from './config';
 import { loadCheckedConformancePack, packInputParameters } from './conformance-pack';
 import { scopedStatements } from './iam-scopes';
+import { DEFAULT_MAX_EVENT_AGE, keyageFunction } from './lambda-function';
 import {
-  DEACTIVATE_RUNBOOK_FILE,
-  DELETE_RUNBOOK_FILE,
-  LOCK_FILE,
-  PROJECT_ROOT,
-  REMEDIATION_HANDLER_ENTRY,
-  RULE_HANDLER_ENTRY,
-} from './project';
+  CONFIG_RULE_NAME,
+  DEACTIVATE_RUNBOOK_NAME,
+  DELETE_RUNBOOK_NAME,
+  KEYAGE_NAME_PREFIX,
+  NOTIFICATION_TOPIC_NAME,
+  REMEDIATION_FUNCTION_NAME,
+  RULE_FUNCTION_NAME,
+  automationRoleName,
+} from './names';
+import { allowKeyageSourcesToPublish, topicTarget } from './notifications';
+import { KeyagePackDeployment } from './pack-deployment';
+import { PACK_LITERAL_PARAMETERS } from './pack-render';
+import { DEACTIVATE_RUNBOOK_FILE, DELETE_RUNBOOK_FILE, REMEDIATION_HANDLER_ENTRY, RULE_HANDLER_ENTRY } from './project';
 import { RecordKey } from './record-key';
 import { loadRunbook } from './runbooks';
 
-/** Name of the Config rule (Config appends the conformance pack's suffix to it). */
-export const CONFIG_RULE_NAME = 'keyage-access-key-age';
-/** Name of the conformance pack. */
-export const CONFORMANCE_PACK_NAME = 'keyage';
-/** Name of the rule Lambda function. */
-export const RULE_FUNCTION_NAME = 'keyage-access-key-age';
-/** Name of the remediation Lambda function (the runbooks' `RemediationFunction` default). */
-export const REMEDIATION_FUNCTION_NAME = 'keyage-remediation';
-/** Names of runbook 1 (the rule's remediation) and runbook 2 (run daily for every user). */
-export { DEACTIVATE_RUNBOOK_NAME, DELETE_RUNBOOK_NAME };
+export { LAMBDA_RUNTIME } from './lambda-function';
+export {
+  CONFIG_RULE_NAME,
+  CONFORMANCE_PACK_NAME,
+  DEACTIVATE_RUNBOOK_NAME,
+  DELETE_RUNBOOK_NAME,
+  REMEDIATION_FUNCTION_NAME,
+  RULE_FUNCTION_NAME,
+} from './names';
 /** The SSM parameter where runbook 2's every-user run records the user it examined last. */
 export const DELETE_CURSOR_PARAMETER_NAME = '/keyage/delete-runbook-cursor';
+
 /** Runbook 2's `IAMUser` value meaning every user of the account. */
 export const ALL_USERS_TARGET = '*';
-
-/**
- * The Lambda runtime of both functions: the current Node.js LTS runtime. The SDK v3 clients
- * the code uses are part of it, so the bundles leave them out.
- */
-export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
-
-/** Automation statuses that end an execution: each one is a notification. */
-export const AUTOMATION_END_STATUSES = ['Success', 'Failed', 'TimedOut', 'Cancelled', 'CompletedWithSuccess', 'CompletedWithFailure', 'Exited'] as const;
 
 /** Props of {@link KeyageMember}: every member setting, each optional with its default. */
 export type KeyageMemberProps = Partial<MemberSettings>;
@@ -89,14 +87,16 @@ export class KeyageMember extends Construct {
   public readonly deactivateRunbook: CfnDocument;
   /** Runbook 2: delete keys deactivated by keyage after the grace period. */
   public readonly deleteRunbook: CfnDocument;
-  /** The conformance pack holding the rule and its remediation. */
-  public readonly conformancePack: CfnConformancePack;
+  /** The conformance pack holding the rule and its remediation, and the reconciler that deploys it. */
+  public readonly conformancePack: KeyagePackDeployment;
   /** The daily schedule of runbook 2 for every user. */
   public readonly deletionSchedule: CfnSchedule;
-  /** The topic told about compliance changes and runbook results. */
+  /** The topic told about compliance changes, runbook results and alarms. */
   public readonly topic: Topic;
   /** The KMS HMAC key that authenticates deactivation records (`alias/keyage-deactivation-records`). */
   public readonly recordKey: RecordKey;
+  /** The alarms on the functions and the runbooks. */
+  public readonly alarms: KeyageAlarms;
 
   constructor(scope: Construct, id: string, props: KeyageMemberProps = {}) {
     super(scope, id);
@@ -110,7 +110,9 @@ export class KeyageMember extends Construct {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: 'keyage Config rule: reads IAM users, access keys and tags; puts Config evaluations',
     });
-    for (const statement of scopedStatements(stack, [...RULE_IAM_ACTIONS, ...RULE_CONFIG_ACTIONS])) ruleRole.addToPolicy(statement);
+    // The rule reads users with their tags (GetAccountAuthorizationDetails) only for an exemption tag.
+    const ruleIamActions = RULE_IAM_ACTIONS.filter((action) => settings.exemptionTag !== '' || action !== 'iam:GetAccountAuthorizationDetails');
+    for (const statement of scopedStatements(stack, [...ruleIamActions, ...RULE_CONFIG_ACTIONS])) ruleRole.addToPolicy(statement);
     ruleRole.addToPolicy(logWriteStatement(ruleLogGroup));
     this.ruleFunction = this.nodeFunction('RuleFunction', {
       functionName: RULE_FUNCTION_NAME,
@@ -120,6 +122,9 @@ export class KeyageMember extends Construct {
       logGroup: ruleLogGroup,
       // The periodic sweep of a 5,000-user account under IAM throttling needs minutes.
       timeout: Duration.minutes(15),
+      // Config invokes the rule asynchronously. No Lambda retry: a failure shows on the errors
+      // alarm, and the next change or periodic notification evaluates again.
+      retryAttempts: 0,
     });
     const configInvoke = new CfnPermission(this, 'ConfigInvokesRule', {
       action: 'lambda:InvokeFunction',
@@ -145,6 +150,9 @@ export class KeyageMember extends Construct {
       // The runbooks' aws:invokeLambdaFunction steps wait 300 s (timeoutSeconds); the handler
       // stops examining users 30 s before that, so a longer timeout would only hide work lost.
       timeout: Duration.seconds(300),
+      // The runbooks invoke it synchronously; an asynchronous invocation (by a person) must
+      // not be repeated by Lambda behind the runbook's back.
+      retryAttempts: 0,
     });
     // Records are signed with this key; only the remediation role (and the roles named in
     // recordSignerRoleNames) may sign, so a tag written by anyone else never verifies.
@@ -168,6 +176,8 @@ export class KeyageMember extends Construct {
 
     // --- The Automation role ---------------------------------------------------------------
     this.automationRole = new Role(this, 'AutomationRole', {
+      // A fixed name: the conformance pack needs the role's ARN as a literal (keyage pack computes it).
+      roleName: automationRoleName(Aws.REGION),
       assumedBy: new ServicePrincipal('ssm.amazonaws.com', {
         conditions: {
           StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
@@ -204,24 +214,41 @@ export class KeyageMember extends Construct {
     this.deactivateRunbook = new CfnDocument(this, 'DeactivateRunbook', {
       name: DEACTIVATE_RUNBOOK_NAME,
       documentType: 'Automation',
-      documentFormat: 'JSON',
+      // A YAML document, as the files are: aws:executeScript's inline Script is for YAML runbooks
+      // (JSON ones need attachments). The content is given as the parsed file; SSM stores YAML.
+      documentFormat: 'YAML',
       content: deactivate.content,
       updateMethod: 'NewVersion',
     });
     this.deleteRunbook = new CfnDocument(this, 'DeleteRunbook', {
       name: DELETE_RUNBOOK_NAME,
       documentType: 'Automation',
-      documentFormat: 'JSON',
+      documentFormat: 'YAML',
       content: deleteBook.content,
       updateMethod: 'NewVersion',
     });
 
-    // --- The conformance pack: the rule and its remediation ------------------------------
+    // --- Notifications ---------------------------------------------------------------------
+    const key = new Key(this, 'NotificationKey', {
+      description: 'keyage: encrypts the notification topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    this.topic = new Topic(this, 'NotificationTopic', { topicName: NOTIFICATION_TOPIC_NAME, displayName: 'keyage', masterKey: key, enforceSSL: true });
+    // keyage's EventBridge rules and alarms of this account may publish (and use the key for this topic); nothing else.
+    allowKeyageSourcesToPublish(this.topic, key);
+    // The remediation function tells the topic about suspected forged deactivation records.
+    for (const statement of scopedStatements(stack, [...REMEDIATION_LAMBDA_SNS_ACTIONS, ...REMEDIATION_LAMBDA_TOPIC_KEY_ACTIONS], { topicArn: this.topic.topicArn, topicKeyArn: key.keyArn })) {
+      remediationRole.addToPolicy(statement);
+    }
+    this.remediationFunction.addEnvironment('KEYAGE_ALERT_TOPIC_ARN', this.topic.topicArn);
+    if (settings.notificationEmail) this.topic.addSubscription(new EmailSubscription(settings.notificationEmail));
+
+    // --- The conformance pack: the rule and its remediation, deployed once Config records --
     const pack = loadCheckedConformancePack();
-    this.conformancePack = new CfnConformancePack(this, 'ConformancePack', {
-      conformancePackName: CONFORMANCE_PACK_NAME,
-      templateBody: pack.body,
-      conformancePackInputParameters: packInputParameters(pack.template, {
+    const inputParameters = Object.fromEntries(
+      packInputParameters(pack.template, {
         RuleFunctionArn: this.ruleFunction.functionArn,
         ConfigRuleName: CONFIG_RULE_NAME,
         MaxAccessKeyAge: String(settings.maxAccessKeyAge),
@@ -236,12 +263,20 @@ export class KeyageMember extends Construct {
         RetryAttemptSeconds: String(settings.retryAttemptSeconds),
         ConcurrentExecutionRatePercentage: String(settings.concurrentExecutionRatePercentage),
         ErrorPercentage: String(settings.errorPercentage),
-      }),
+      })
+        // ConfigRuleName and AutomationAssumeRole are rendered into the body, not passed.
+        .filter((p) => !(PACK_LITERAL_PARAMETERS as readonly string[]).includes(p.parameterName))
+        .map((p) => [p.parameterName, p.parameterValue]),
+    );
+    this.conformancePack = new KeyagePackDeployment(this, 'ConformancePack', {
+      configRuleName: CONFIG_RULE_NAME,
+      automationRole: this.automationRole,
+      inputParameters,
+      topic: this.topic,
+      // Config checks that it may invoke the rule function, and the remediation names the runbook.
+      dependsOn: [configInvoke, this.deactivateRunbook, defaultPolicyOf(this.automationRole)],
+      logLevel: settings.logLevel,
     });
-    // Config checks that it may invoke the rule function, and the remediation names the runbook.
-    this.conformancePack.node.addDependency(configInvoke);
-    this.conformancePack.node.addDependency(this.deactivateRunbook);
-    this.conformancePack.node.addDependency(defaultPolicyOf(this.automationRole));
 
     // --- The daily delete run --------------------------------------------------------------
     const schedulerRole = new Role(this, 'SchedulerRole', {
@@ -279,30 +314,10 @@ export class KeyageMember extends Construct {
     this.deletionSchedule.node.addDependency(this.deleteRunbook);
     this.deletionSchedule.node.addDependency(defaultPolicyOf(schedulerRole));
 
-    // --- Notifications ---------------------------------------------------------------------
-    const key = new Key(this, 'NotificationKey', {
-      description: 'keyage: encrypts the notification topic',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(7),
-    });
-    // EventBridge publishes to the encrypted topic: it needs the key (not the AWS managed one).
-    key.addToResourcePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        principals: [new ServicePrincipal('events.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-      }),
-    );
-    this.topic = new Topic(this, 'NotificationTopic', { displayName: 'keyage', masterKey: key, enforceSSL: true });
-    // The remediation function tells the topic about suspected forged deactivation records.
-    for (const statement of scopedStatements(stack, [...REMEDIATION_LAMBDA_SNS_ACTIONS, ...REMEDIATION_LAMBDA_TOPIC_KEY_ACTIONS], { topicArn: this.topic.topicArn, topicKeyArn: key.keyArn })) {
-      remediationRole.addToPolicy(statement);
-    }
-    this.remediationFunction.addEnvironment('KEYAGE_ALERT_TOPIC_ARN', this.topic.topicArn);
-    if (settings.notificationEmail) this.topic.addSubscription(new EmailSubscription(settings.notificationEmail));
-    new Rule(this, 'ComplianceChangeRule', {
+    // --- Events to the topic, readable; alarms; the central event bus ---------------------
+    const detail = (path: string) => EventField.fromPath(`$.detail.${path}`);
+    const complianceRule = new Rule(this, 'ComplianceChangeRule', {
+      ruleName: `${KEYAGE_NAME_PREFIX}compliance-change`,
       description: 'keyage: the access-key-age rule changed the compliance of a user',
       eventPattern: {
         source: ['aws.config'],
@@ -310,17 +325,45 @@ export class KeyageMember extends Construct {
         // Config names a pack's rule "<ConfigRuleName>-conformance-pack-<id>".
         detail: { configRuleName: Match.prefix(CONFIG_RULE_NAME) },
       },
-      targets: [new SnsTopic(this.topic)],
+      targets: [
+        topicTarget(
+          this.topic,
+          RuleTargetInput.fromText(
+            `keyage: IAM user ${detail('resourceId')} in account ${EventField.account} is now ${detail('newEvaluationResult.complianceType')} (rule ${detail('configRuleName')}, Region ${EventField.region}): ${detail('newEvaluationResult.annotation')}`,
+          ),
+        ),
+      ],
     });
-    new Rule(this, 'RunbookResultRule', {
-      description: 'keyage: a keyage runbook finished (deactivation or deletion, real or dry run)',
+    const runbookResultRule = new Rule(this, 'RunbookResultRule', {
+      ruleName: `${KEYAGE_NAME_PREFIX}runbook-succeeded`,
+      description: 'keyage: a keyage runbook finished its work (deactivation or deletion, real or dry run); failures go through keyage-runbook-failed',
       eventPattern: {
         source: ['aws.ssm'],
         detailType: ['EC2 Automation Execution Status-change Notification'],
-        detail: { Definition: [DEACTIVATE_RUNBOOK_NAME, DELETE_RUNBOOK_NAME], Status: [...AUTOMATION_END_STATUSES] },
+        detail: { Definition: [DEACTIVATE_RUNBOOK_NAME, DELETE_RUNBOOK_NAME], Status: [...AUTOMATION_SUCCESS_STATUSES] },
       },
-      targets: [new SnsTopic(this.topic)],
+      targets: [
+        topicTarget(
+          this.topic,
+          RuleTargetInput.fromText(
+            `keyage: runbook ${detail('Definition')} ended ${detail('Status')} in account ${EventField.account}, Region ${EventField.region} (execution ${detail('ExecutionId')}). Its outputs list what it did or, in a dry run, would do.`,
+          ),
+        ),
+      ],
     });
+    this.alarms = new KeyageAlarms(this, 'Alarms', {
+      topic: this.topic,
+      ruleFunction: this.ruleFunction,
+      remediationFunction: this.remediationFunction,
+      otherFunctions: { 'pack-reconciler': this.conformancePack.function },
+      runbookNames: [DEACTIVATE_RUNBOOK_NAME, DELETE_RUNBOOK_NAME],
+    });
+    if (settings.centralEventBusArn) {
+      new KeyageCentralEvents(this, 'CentralEvents', {
+        eventBusArn: settings.centralEventBusArn,
+        rules: [complianceRule, runbookResultRule, this.alarms.runbookFailedRule],
+      });
+    }
 
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn, description: 'SNS topic of keyage notifications' });
     new CfnOutput(this, 'AutomationRoleArn', { value: this.automationRole.roleArn, description: 'AutomationAssumeRole of the keyage runbooks' });
@@ -330,28 +373,9 @@ export class KeyageMember extends Construct {
 
   private nodeFunction(
     id: string,
-    options: { functionName: string; entry: string; description: string; role: Role; logGroup: LogGroup; timeout: Duration },
+    options: { functionName: string; entry: string; description: string; role: Role; logGroup: LogGroup; timeout: Duration; retryAttempts: number },
   ): NodejsFunction {
-    return new NodejsFunction(this, id, {
-      ...options,
-      handler: 'handler',
-      runtime: LAMBDA_RUNTIME,
-      architecture: Architecture.ARM_64,
-      memorySize: 512,
-      environment: { LOG_LEVEL: this.settings.logLevel },
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: LOCK_FILE,
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.CJS,
-        target: 'node22',
-        minify: true,
-        logLevel: LogLevel.WARNING,
-        // The runtime ships AWS SDK v3: the bundle stays small (fast cold starts) and the
-        // clients are the ones AWS patches. The code uses only long-stable IAM and Config calls.
-        externalModules: ['@aws-sdk/*'],
-      },
-    });
+    return keyageFunction(this, id, { ...options, environment: { LOG_LEVEL: this.settings.logLevel }, maxEventAge: DEFAULT_MAX_EVENT_AGE });
   }
 
   /** Each AwsSolutions finding keyage accepts, with the reason. */

@@ -7,16 +7,23 @@
  * the target account, so the code must sit in a bucket of the instance's Region that the
  * target account can read: one bucket per target Region, named `<prefix>-<region>`, readable
  * by the organization only (aws:PrincipalOrgID). The bucket of this stack's own Region is
- * created here; the others by `KeyageAssetBucketStack`s, which this stack depends on. The
- * code is copied into every bucket before the StackSet is created or updated.
+ * created and filled here; each other Region's bucket is created and filled, from inside that
+ * Region, by its `KeyageAssetBucketStack`, which this stack depends on (`addAssetBucketStack`).
+ *
+ * Operation preferences (StackSetOperationPreferences; they apply to operations on the
+ * StackSet, not to automatic deployments to accounts that join an OU later): a failure
+ * tolerance and a concurrency given as counts by default, SOFT_FAILURE_TOLERANCE, and the
+ * Regions in the order of `regions`, one after the other.
  */
-import { Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { Bucket, type CfnBucket, type IBucket } from 'aws-cdk-lib/aws-s3';
+import { Annotations, Stack, type StackProps } from 'aws-cdk-lib';
+import type { CfnBucket, IBucket } from 'aws-cdk-lib/aws-s3';
+import type { CfnStackSet } from 'aws-cdk-lib/aws-cloudformation';
 import { Capability, DeploymentType, RegionConcurrencyType, StackSet, StackSetTarget, StackSetTemplate } from 'cdk-stacksets';
 import type { Construct } from 'constructs';
+import { KeyageAssetBucket, type KeyageAssetBucketStack, type MemberFileAsset, acknowledgeBucketDeploymentFindings, fileAssetsOf } from './asset-bucket';
 import { resolveMemberSettings, resolveOrganizationSettings, type MemberSettings, type OrganizationSettings } from './config';
-import { KeyageAssetBucket, type KeyageAssetBucketStack, assetBucketName } from './asset-bucket';
 import { KeyageMemberStackSetStack } from './member-stack';
+import { findRegion } from './regions';
 
 /** Props of {@link KeyageOrganizationStack}. */
 export interface KeyageOrganizationStackProps extends StackProps {
@@ -27,12 +34,6 @@ export interface KeyageOrganizationStackProps extends StackProps {
    * @default every member setting at its default
    */
   readonly member?: Partial<MemberSettings>;
-  /**
-   * The asset bucket stacks of the target Regions other than `organization.deploymentRegion`,
-   * one per Region. Each must exist before this stack is deployed.
-   * @default none (every target Region is the deployment Region)
-   */
-  readonly assetBucketStacks?: readonly KeyageAssetBucketStack[];
 }
 
 /** The StackSet that deploys keyage to every account of the OUs. */
@@ -41,10 +42,12 @@ export class KeyageOrganizationStack extends Stack {
   public readonly stackSet: StackSet;
   /** The member template the StackSet deploys. */
   public readonly memberTemplate: KeyageMemberStackSetStack;
-  /** The asset bucket of each target Region, by Region. */
-  public readonly assetBuckets: ReadonlyMap<string, IBucket>;
+  /** The asset bucket of this stack's Region, when it is a target Region. */
+  public readonly assetBucket?: IBucket;
   /** The settings in force. */
   public readonly organization: OrganizationSettings;
+  /** The target Regions whose asset bucket stack has been added. */
+  private readonly assetBucketRegions = new Set<string>();
 
   constructor(scope: Construct, id: string, props: KeyageOrganizationStackProps) {
     const organization = resolveOrganizationSettings(props.organization as unknown as Record<string, unknown>, (key) => `organization.${key}`);
@@ -56,28 +59,20 @@ export class KeyageOrganizationStack extends Stack {
     });
     this.organization = organization;
 
-    const buckets = new Map<string, IBucket>();
-    const others = new Map((props.assetBucketStacks ?? []).map((s) => [s.region, s]));
-    for (const region of organization.regions) {
-      if (region === organization.deploymentRegion) {
-        buckets.set(region, new KeyageAssetBucket(this, 'AssetBucket', { prefix: organization.assetBucketPrefix, region, organizationId: organization.organizationId }).bucket);
-        continue;
-      }
-      const bucketStack = others.get(region);
-      if (!bucketStack) {
-        throw new Error(`keyage: the target Region ${region} needs an asset bucket stack (KeyageAssetBucketStack) for the member stack's Lambda code`);
-      }
-      this.addStackDependency(bucketStack, `the asset bucket of ${region} must exist before the code is copied into it`);
-      buckets.set(region, Bucket.fromBucketName(this, `AssetBucket-${region}`, assetBucketName(organization.assetBucketPrefix, region)));
-    }
-    this.assetBuckets = buckets;
+    // Only this Region's bucket is filled from here; the others from their own Region.
+    const local = organization.regions.includes(organization.deploymentRegion)
+      ? new KeyageAssetBucket(this, 'AssetBucket', { prefix: organization.assetBucketPrefix, region: organization.deploymentRegion, organizationId: organization.organizationId }).bucket
+      : undefined;
+    if (local) this.assetBucket = local;
 
     this.memberTemplate = new KeyageMemberStackSetStack(this, 'Member', {
-      assetBuckets: [...buckets.values()],
+      assetBuckets: local ? [local] : [],
       assetBucketPrefix: organization.assetBucketPrefix,
       settings: member,
     });
 
+    const tolerance = organization.failureToleranceCount !== undefined ? { failureToleranceCount: organization.failureToleranceCount } : { failureTolerancePercentage: organization.failureTolerancePercentage };
+    const concurrency = organization.maxConcurrentCount !== undefined ? { maxConcurrentCount: organization.maxConcurrentCount } : { maxConcurrentPercentage: organization.maxConcurrentPercentage };
     this.stackSet = new StackSet(this, 'StackSet', {
       stackSetName: organization.stackSetName,
       description: 'keyage: IAM access keys younger than the limit in every account (CIS AWS 1.14, Security Hub IAM.3)',
@@ -92,56 +87,48 @@ export class KeyageOrganizationStack extends Stack {
         autoDeployRetainStacks: organization.retainStacksOnAccountRemoval,
       }),
       operationPreferences: {
-        failureTolerancePercentage: organization.failureTolerancePercentage,
-        maxConcurrentPercentage: organization.maxConcurrentPercentage,
-        regionConcurrencyType: RegionConcurrencyType.PARALLEL,
+        ...tolerance,
+        ...concurrency,
+        regionConcurrencyType: organization.regionConcurrency === 'PARALLEL' ? RegionConcurrencyType.PARALLEL : RegionConcurrencyType.SEQUENTIAL,
+        regionOrder: [...organization.regions],
       },
-      // The member stack creates IAM roles (without names).
-      capabilities: [Capability.IAM],
+      // The member stack creates IAM roles, one of them named (the Automation role, whose ARN
+      // the conformance pack needs literally).
+      capabilities: [Capability.NAMED_IAM],
       managedExecution: true,
     });
+    // cdk-stacksets has no ConcurrencyMode yet.
+    (this.stackSet.node.defaultChild as CfnStackSet).addPropertyOverride('OperationPreferences.ConcurrencyMode', organization.concurrencyMode);
 
-    this.acknowledgeBucketDeploymentFindings(organization);
+    if (local) {
+      const bucket = this.node.findChild('AssetBucket').node.findChild('Bucket').node.defaultChild as CfnBucket;
+      acknowledgeBucketDeploymentFindings(this, [`<${this.getLogicalId(bucket)}.Arn>/*`]);
+    }
+    for (const region of organization.regions) {
+      if (findRegion(region)?.packRemediation === false) {
+        Annotations.of(this).addWarningV2(
+          'keyage:region-without-pack-remediation',
+          `${region}: CloudFormation's resource specification for this Region has no AWS::Config::RemediationConfiguration, which keyage's conformance pack holds. AWS Config may still refuse the pack there; the pack reconciler then reports it (keyage-pack-not-deployed alarm). Prefer a Region where both are available (docs/deployment.md, "Regions").`,
+        );
+      }
+    }
+    this.node.addValidation({
+      validate: () =>
+        organization.regions
+          .filter((r) => r !== organization.deploymentRegion && !this.assetBucketRegions.has(r))
+          .map((r) => `keyage: the target Region ${r} needs an asset bucket stack (KeyageAssetBucketStack, added with addAssetBucketStack) for the member stack's Lambda code`),
+    });
   }
 
-  /**
-   * The code copy uses the CDK's BucketDeployment (a Lambda function with the AWS CLI), whose
-   * role and runtime the CDK decides. Its findings are acknowledged here, each with its reason.
-   */
-  private acknowledgeBucketDeploymentFindings(organization: OrganizationSettings): void {
-    const handler = this.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
-    if (!handler) return;
-    const reasons: Record<string, string> = {
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
-        'The CDK BucketDeployment function that copies the Lambda code writes its logs with the AWS managed basic execution policy; it has no other managed policy.',
-      'AwsSolutions-L1': 'The CDK BucketDeployment function runs the Python runtime the CDK chooses for it; it only runs during deployments.',
-    };
-    for (const [id, reason] of Object.entries(reasons)) Validations.of(handler).acknowledge({ id, reason });
-    const policy = handler.node.tryFindChild('ServiceRole')?.node.tryFindChild('DefaultPolicy');
-    if (policy) {
-      const wildcard = 'The CDK BucketDeployment function copies objects from the CDK asset bucket into the keyage asset buckets; the CDK grants it these object-level actions on those buckets only.';
-      const objectsOf = (region: string): string => {
-        if (region !== organization.deploymentRegion) return `arn:<AWS::Partition>:s3:::${assetBucketName(organization.assetBucketPrefix, region)}/*`;
-        const bucket = this.node.findChild('AssetBucket').node.findChild('Bucket').node.defaultChild as CfnBucket;
-        return `<${this.getLogicalId(bucket)}.Arn>/*`;
-      };
-      const findings = [
-        ...WILDCARD_FINDINGS_OF_BUCKET_DEPLOYMENT,
-        // Read from the CDK bootstrap bucket, where the CLI uploaded the code.
-        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-${organization.deploymentRegion}/*]`,
-        // Write into each keyage asset bucket.
-        ...organization.regions.map((region) => `AwsSolutions-IAM5[Resource::${objectsOf(region)}]`),
-      ];
-      for (const id of findings) Validations.of(policy).acknowledge({ id, reason: wildcard });
-    }
+  /** The member template's code, which every target Region's asset bucket must hold. */
+  public memberFileAssets(): MemberFileAsset[] {
+    return fileAssetsOf(this.memberTemplate);
+  }
+
+  /** Add the asset bucket stack of another target Region: it is deployed (and its bucket filled) before this stack. */
+  public addAssetBucketStack(bucketStack: KeyageAssetBucketStack): void {
+    if (!this.organization.regions.includes(bucketStack.region)) throw new Error(`keyage: ${bucketStack.region} is not a target Region`);
+    this.addStackDependency(bucketStack, `the code must be in the asset bucket of ${bucketStack.region} before the StackSet deploys there`);
+    this.assetBucketRegions.add(bucketStack.region);
   }
 }
-
-/** The IAM5 findings of the CDK BucketDeployment function's policy (actions with wildcards). */
-const WILDCARD_FINDINGS_OF_BUCKET_DEPLOYMENT = [
-  'AwsSolutions-IAM5[Action::s3:GetObject*]',
-  'AwsSolutions-IAM5[Action::s3:GetBucket*]',
-  'AwsSolutions-IAM5[Action::s3:List*]',
-  'AwsSolutions-IAM5[Action::s3:DeleteObject*]',
-  'AwsSolutions-IAM5[Action::s3:Abort*]',
-];

@@ -17,6 +17,9 @@ export const RULE_HANDLER_ENTRY = join(PROJECT_ROOT, 'rules', 'access-key-age', 
 /** The remediation Lambda's entry point (exports `handler`). */
 export const REMEDIATION_HANDLER_ENTRY = join(PROJECT_ROOT, 'remediation', 'handler.ts');
 
+/** The pack reconciler Lambda's entry point (exports `handler`; bundles conformance-pack.yaml as text). */
+export const PACK_RECONCILER_ENTRY = join(PROJECT_ROOT, 'stacks', 'pack-reconciler', 'index.ts');
+
 /** Runbook 1: deactivate stale access keys (the Config rule's remediation). */
 export const DEACTIVATE_RUNBOOK_FILE = join(PROJECT_ROOT, 'remediation', 'runbooks', 'deactivate-stale-access-keys.yaml');
 

@@ -68,3 +68,4 @@ export function loadRunbook(
   }
   return { file, content: { ...content, parameters: withDefault } };
 }
+

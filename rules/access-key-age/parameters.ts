@@ -30,8 +30,15 @@ export interface RuleParameters extends PolicyParameters {
 export const RULE_PARAMETER_NAMES = ['MaxAccessKeyAge', 'ExemptionTag'] as const;
 
 export const ALLOWED_MAX_AGE = `a whole number of days from 1 to ${MAX_MAX_ACCESS_KEY_AGE_DAYS} (default ${DEFAULT_MAX_ACCESS_KEY_AGE_DAYS})`;
+/**
+ * The most characters an exemption tag may have in all, written `key` or `key=value`: the
+ * conformance pack hands it to the remediation as an AWS Config StaticValue, whose values hold
+ * at most 256 characters, so a longer one would be accepted here and refused by Config.
+ */
+export const MAX_EXEMPTION_TAG_LENGTH = 256;
+
 export const ALLOWED_EXEMPTION_TAG =
-  'a tag key of 1-128 characters, optionally followed by =value (0-256 characters); ASCII letters, digits, spaces and _ . : / = + - @';
+  `a tag key of 1-128 characters, optionally followed by =value (0-256 characters), at most ${MAX_EXEMPTION_TAG_LENGTH} characters in all (the most an AWS Config remediation StaticValue holds); ASCII letters, digits, spaces and _ . : / = + - @`;
 
 /**
  * Parse the `ruleParameters` of a Config event: a JSON string, an object, or nothing.
@@ -92,6 +99,10 @@ export function parseExemptionTag(value: unknown, name = 'ExemptionTag'): Exempt
   const key = (eq === -1 ? text : text.slice(0, eq)).trim();
   const tagValue = eq === -1 ? undefined : text.slice(eq + 1).trim();
   if (!TAG_KEY.test(key) || asciiStartsWithIgnoringCase(key, 'aws:') || (tagValue !== undefined && !TAG_VALUE.test(tagValue))) {
+    throw new InvalidParameterError(name, value, ALLOWED_EXEMPTION_TAG);
+  }
+  // The length of the form every surface passes on (formatExemptionTag), not of the input.
+  if (key.length + (tagValue === undefined ? 0 : 1 + tagValue.length) > MAX_EXEMPTION_TAG_LENGTH) {
     throw new InvalidParameterError(name, value, ALLOWED_EXEMPTION_TAG);
   }
   return tagValue === undefined ? { key } : { key, value: tagValue };

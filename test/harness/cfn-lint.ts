@@ -29,16 +29,46 @@ export interface CfnLintResult {
   readonly output: string;
 }
 
+/** Options of {@link cfnLint}. */
+export interface CfnLintOptions {
+  /**
+   * The Regions to lint in: cfn-lint checks every resource type and property against each
+   * Region's CloudFormation resource specification.
+   * @default cfn-lint's default (us-east-1)
+   */
+  readonly regions?: readonly string[];
+}
+
+/**
+ * Regions a person running the tests names in addition (`KEYAGE_LINT_REGIONS=eu-north-1,ca-central-1`):
+ * the synthesized templates are linted in those too.
+ */
+export function extraLintRegions(env: Readonly<Record<string, string | undefined>> = process.env): string[] {
+  return (env.KEYAGE_LINT_REGIONS ?? '')
+    .split(',')
+    .map((r) => r.trim())
+    .filter((r) => r !== '');
+}
+
 /**
  * Lint the given template files. Throws when cfn-lint is missing (use `itWithCfnLint` to skip
  * cleanly instead) or when it crashes rather than reporting.
  *
  * @param files paths of JSON or YAML CloudFormation templates.
  * @param ignoreChecks rule IDs to ignore (each one must be justified by the caller).
+ * @param options the Regions to lint in.
  */
-export function cfnLint(files: readonly string[], ignoreChecks: readonly string[] = []): CfnLintResult {
+export function cfnLint(files: readonly string[], ignoreChecks: readonly string[] = [], options: CfnLintOptions = {}): CfnLintResult {
   if (cfnLintUnavailable) throw new Error(`cfn-lint is not available: ${cfnLintUnavailable}`);
-  const args = ['--format', 'parseable', ...(ignoreChecks.length ? ['--ignore-checks', ...ignoreChecks] : []), '--', ...files];
+  const regions = [...new Set(options.regions ?? [])];
+  const args = [
+    '--format',
+    'parseable',
+    ...(regions.length ? ['--regions', ...regions] : []),
+    ...(ignoreChecks.length ? ['--ignore-checks', ...ignoreChecks] : []),
+    '--',
+    ...files,
+  ];
   const out = spawnSync(CFN_LINT_BIN, args, { encoding: 'utf8', timeout: 120_000 });
   if (out.error) throw new Error(`cfn-lint failed to run: ${out.error.message}`);
   const exitCode = out.status ?? -1;

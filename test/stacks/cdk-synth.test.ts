@@ -6,11 +6,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadKeyageSettings } from '../../stacks/config';
 import { PROJECT_ROOT } from '../../stacks/project';
-import { cfnLint, itWithCfnLint } from '../harness/cfn-lint';
+import { cfnLint, extraLintRegions, itWithCfnLint } from '../harness/cfn-lint';
 import { CDK_LINT_IGNORES } from './template-helpers';
 
 const CDK = join(PROJECT_ROOT, 'node_modules', '.bin', 'cdk');
+/** The settings synthesized: the shipped example, or your own with KEYAGE_TEST_CONFIG_FILE=my-org.json. */
+const CONFIG_FILE = process.env.KEYAGE_TEST_CONFIG_FILE ?? 'stacks/keyage.config.example.json';
 
 /** The environment of a machine with no AWS account configured at all. */
 function offlineEnv(): NodeJS.ProcessEnv {
@@ -36,13 +39,14 @@ describe('npx cdk synth', () => {
   let synth: { status: number | null; output: string };
 
   beforeAll(() => {
-    synth = cdkSynth(outdir, ['keyageConfigFile=stacks/keyage.config.example.json']);
+    synth = cdkSynth(outdir, [`keyageConfigFile=${CONFIG_FILE}`]);
   }, 100_000);
 
-  it('synthesizes the member stack, the organization stack and the StackSet template offline, without credentials', () => {
+  it('synthesizes the member stack, the organization stack, the aggregator and the StackSet template offline, without credentials', () => {
     expect({ status: synth.status, output: synth.status === 0 ? '' : synth.output }).toEqual({ status: 0, output: '' });
     const files = readdirSync(outdir);
     expect(files).toEqual(expect.arrayContaining(['KeyageMember.template.json', 'KeyageOrganization.template.json']));
+    if (CONFIG_FILE === 'stacks/keyage.config.example.json') expect(files).toContain('KeyageAggregator.template.json');
     expect(files.filter((f) => f.endsWith('.stackset.template.json'))).toHaveLength(1);
   });
 
@@ -51,13 +55,15 @@ describe('npx cdk synth', () => {
     expect(existsSync(join(outdir, 'manifest.json'))).toBe(true);
   });
 
-  itWithCfnLint('writes templates cfn-lint finds nothing in', () => {
+  itWithCfnLint('writes templates cfn-lint finds nothing in, in every Region the settings target (and those KEYAGE_LINT_REGIONS names)', () => {
+    const settings = loadKeyageSettings((k) => (k === 'keyageConfigFile' ? CONFIG_FILE : undefined), PROJECT_ROOT);
+    const regions = [...(settings.organization?.regions ?? ['us-east-1']), ...(settings.organization ? [settings.organization.deploymentRegion] : []), ...extraLintRegions()];
     const templates = readdirSync(outdir)
       .filter((f) => f.endsWith('.template.json'))
       .map((f) => join(outdir, f));
-    expect(templates).toHaveLength(3);
-    const result = cfnLint(templates, CDK_LINT_IGNORES);
-    expect(result.output).toBe('');
+    expect(templates.length).toBeGreaterThanOrEqual(settings.organization ? 3 : 1);
+    const result = cfnLint(templates, CDK_LINT_IGNORES, { regions });
+    expect({ regions, output: result.output }).toEqual({ regions, output: '' });
     expect(result.exitCode).toBe(0);
   });
 
@@ -65,5 +71,11 @@ describe('npx cdk synth', () => {
     const bad = cdkSynth(mkdtempSync(join(tmpdir(), 'keyage-cdk-synth-bad-')), ['keyage={"maxAccessKeyAge":0}']);
     expect(bad.status).not.toBe(0);
     expect(bad.output).toMatch(/Invalid value for parameter keyage\.maxAccessKeyAge: 0\. Allowed: a whole number of days from 1 to 3650/);
+  }, 60_000);
+
+  it('fails, suggesting the Region meant, when a target Region is misspelt', () => {
+    const bad = cdkSynth(mkdtempSync(join(tmpdir(), 'keyage-cdk-synth-region-')), ['keyage={"organizationId":"o-a1b2c3d4e5","organizationalUnitIds":["r-ab12"],"regions":["eu-westt-1"]}']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.output).toMatch(/Invalid value for parameter keyage\.regions: .*eu-westt-1.*\. Allowed: an AWS Region code \(did you mean eu-west-1\?\)/);
   }, 60_000);
 });

@@ -47,6 +47,7 @@ describe('keyage settings', () => {
           logLevel: 'info',
           recordSignerRoleNames: [],
         },
+        tags: {},
       });
     });
 
@@ -56,18 +57,30 @@ describe('keyage settings', () => {
       expect(() => parseKeyageSettings({ recordSignerRoleNames: 'has space' })).toThrow(/keyage\.recordSignerRoleNames/);
     });
 
-    it('fill the organization settings: one Region, SELF, tolerance 10%, concurrency 25%, stacks deleted on removal, org-named buckets', () => {
+    it('fill the organization settings: one Region, SELF, counts (3 failures, 10 at once) with soft tolerance, Regions in order, stacks deleted on removal, org-named buckets, no aggregator', () => {
       expect(parseKeyageSettings(ORG).organization).toEqual({
         ...ORG,
         allowMultipleRegions: false,
         deploymentRegion: 'eu-west-1',
         callAs: 'SELF',
         stackSetName: 'keyage',
-        failureTolerancePercentage: 10,
-        maxConcurrentPercentage: 25,
+        failureToleranceCount: 3,
+        maxConcurrentCount: 10,
+        concurrencyMode: 'SOFT_FAILURE_TOLERANCE',
+        regionConcurrency: 'SEQUENTIAL',
         retainStacksOnAccountRemoval: false,
         assetBucketPrefix: 'keyage-assets-o-a1b2c3d4e5',
+        configAggregator: false,
       });
+    });
+
+    it('take a percentage instead of a count when one is given, and refuse both at once', () => {
+      const s = parseKeyageSettings({ ...ORG, failureTolerancePercentage: 20, maxConcurrentPercentage: 50 }).organization;
+      expect(s).toMatchObject({ failureTolerancePercentage: 20, maxConcurrentPercentage: 50 });
+      expect(s).not.toHaveProperty('failureToleranceCount');
+      expect(s).not.toHaveProperty('maxConcurrentCount');
+      expectRefused({ ...ORG, failureToleranceCount: 1, failureTolerancePercentage: 10 }, 'keyage.failureTolerancePercentage', /either keyage.failureToleranceCount or keyage.failureTolerancePercentage, not both/);
+      expectRefused({ ...ORG, maxConcurrentCount: 5, maxConcurrentPercentage: 10 }, 'keyage.maxConcurrentPercentage', /not both/);
     });
 
     it('accept the string forms the CDK -c option gives ("true", "30", "ou-a,ou-b")', () => {
@@ -103,6 +116,9 @@ describe('keyage settings', () => {
       ['deletionSchedule "daily"', { deletionSchedule: 'daily' }, 'keyage.deletionSchedule', /cron\(/],
       ['notificationEmail "security"', { notificationEmail: 'security' }, 'keyage.notificationEmail', /e-mail/],
       ['logLevel "verbose"', { logLevel: 'verbose' }, 'keyage.logLevel', /debug, info, warn, error/],
+      ['exemptionTag of 257 characters', { exemptionTag: `${'k'.repeat(128)}=${'v'.repeat(128)}` }, 'keyage.exemptionTag', /at most 256 characters in all/],
+      ['centralEventBusArn "keyage-bus"', { centralEventBusArn: 'keyage-bus' }, 'keyage.centralEventBusArn', /arn:aws:events:REGION:ACCOUNT:event-bus\/NAME/],
+      ['centralEventBusArn of an SNS topic', { centralEventBusArn: 'arn:aws:sns:eu-west-1:111122223333:keyage' }, 'keyage.centralEventBusArn', /event bus/],
     ])('%s', (_name, raw, setting, allowed) => {
       expectRefused(raw, setting, allowed);
     });
@@ -112,7 +128,16 @@ describe('keyage settings', () => {
       ['organizationalUnitIds ["ou-1"]', { ...ORG, organizationalUnitIds: ['ou-1'] }, 'keyage.organizationalUnitIds', /ou-ab12-cd34ef56/],
       ['organizationalUnitIds []', { ...ORG, organizationalUnitIds: [] }, 'keyage.organizationalUnitIds', /non-empty/],
       ['organizationalUnitIds listed twice', { ...ORG, organizationalUnitIds: ['ou-a1b2-c3d4e5f6', 'ou-a1b2-c3d4e5f6'] }, 'keyage.organizationalUnitIds', /once/],
-      ['regions ["Europe"]', { ...ORG, regions: ['Europe'] }, 'keyage.regions', /Region codes/],
+      ['regions ["Europe"]', { ...ORG, regions: ['Europe'] }, 'keyage.regions', /an AWS Region code; keyage knows af-south-1, .*eu-west-1/],
+      ['regions ["eu-westt-1"] (a typo)', { ...ORG, regions: ['eu-westt-1'] }, 'keyage.regions', /did you mean eu-west-1\?/],
+      ['regions ["eu-west-9"] (no such Region)', { ...ORG, regions: ['eu-west-9'] }, 'keyage.regions', /an AWS Region code/],
+      ['deploymentRegion "us-east-7"', { ...ORG, deploymentRegion: 'us-east-7' }, 'keyage.deploymentRegion', /an AWS Region code/],
+      ['deploymentRegion of another partition', { ...ORG, deploymentRegion: 'cn-north-1' }, 'keyage.deploymentRegion', /same partition \(aws\)/],
+      ['failureToleranceCount -1', { ...ORG, failureToleranceCount: -1 }, 'keyage.failureToleranceCount', /0 to 10000/],
+      ['maxConcurrentCount 0', { ...ORG, maxConcurrentCount: 0 }, 'keyage.maxConcurrentCount', /1 to 10000/],
+      ['concurrencyMode "LOOSE"', { ...ORG, concurrencyMode: 'LOOSE' }, 'keyage.concurrencyMode', /SOFT_FAILURE_TOLERANCE, STRICT_FAILURE_TOLERANCE/],
+      ['regionConcurrency "ALL"', { ...ORG, regionConcurrency: 'ALL' }, 'keyage.regionConcurrency', /SEQUENTIAL, PARALLEL/],
+      ['configAggregator "yes"', { ...ORG, configAggregator: 'yes' }, 'keyage.configAggregator', /true or false/],
       ['callAs "ADMIN"', { ...ORG, callAs: 'ADMIN' }, 'keyage.callAs', /SELF, DELEGATED_ADMIN/],
       ['failureTolerancePercentage 101', { ...ORG, failureTolerancePercentage: 101 }, 'keyage.failureTolerancePercentage', /0 to 100/],
       ['maxConcurrentPercentage 0', { ...ORG, maxConcurrentPercentage: 0 }, 'keyage.maxConcurrentPercentage', /1 to 100/],
@@ -131,6 +156,12 @@ describe('keyage settings', () => {
       expectRefused({ organizationId: 'o-a1b2c3d4e5', organizationalUnitIds: ['r-ab12'] }, 'keyage.regions', /required/);
     });
 
+    it('accepts every Region of one partition, and refuses Regions of two partitions in one StackSet', () => {
+      expect(parseKeyageSettings({ ...ORG, regions: ['us-gov-west-1'] }).organization?.deploymentRegion).toBe('us-gov-west-1');
+      expect(parseKeyageSettings({ ...ORG, regions: ['ap-southeast-7'] }).organization?.regions).toEqual(['ap-southeast-7']);
+      expectRefused({ ...ORG, regions: ['eu-west-1', 'cn-north-1'], allowMultipleRegions: true }, 'keyage.regions', /one partition .*found aws and aws-cn/);
+    });
+
     it('refuses a second Region unless allowMultipleRegions says so, because IAM findings would be duplicated', () => {
       expectRefused({ ...ORG, regions: ['eu-west-1', 'us-east-1'] }, 'keyage.regions', /ONE Region.*duplicates every finding/);
       expect(parseKeyageSettings({ ...ORG, regions: ['eu-west-1', 'us-east-1'], allowMultipleRegions: true }).organization?.regions).toEqual(['eu-west-1', 'us-east-1']);
@@ -139,6 +170,28 @@ describe('keyage settings', () => {
     it('refuses an unknown setting, suggesting the known one it resembles', () => {
       expectRefused({ MaxAccessKeyAge: 90 }, 'keyage.MaxAccessKeyAge', /did you mean maxAccessKeyAge\?/);
       expectRefused({ maxAge: 90 }, 'keyage.maxAge', /a known setting/);
+    });
+  });
+
+  describe('resource tags', () => {
+    it('are taken as an object (or its JSON text from -c), key by key', () => {
+      expect(parseKeyageSettings({ tags: { owner: 'security', 'cost-center': 'sec 001' } }).tags).toEqual({ owner: 'security', 'cost-center': 'sec 001' });
+      expect(parseKeyageSettings({ tags: '{"owner":"security"}' }).tags).toEqual({ owner: 'security' });
+    });
+
+    it.each([
+      ['a key of AWS', { 'aws:owner': 'x' }, 'keyage.tags.aws:owner'],
+      ["a key of keyage's own", { 'keyage:version': '9' }, 'keyage.tags.keyage:version'],
+      ['a value that is not a string', { owner: 7 }, 'keyage.tags.owner'],
+      ['a value of 257 characters', { owner: 'x'.repeat(257) }, 'keyage.tags.owner'],
+      ['a key with a forbidden character', { 'own!er': 'x' }, 'keyage.tags.own!er'],
+    ])('refuse %s, naming the tag', (_name, tags, setting) => {
+      expectRefused({ tags }, setting, /at most 40 tags/);
+    });
+
+    it('refuse more than 40 tags and anything but an object', () => {
+      expectRefused({ tags: Object.fromEntries(Array.from({ length: 41 }, (_, i) => [`t${i}`, 'v'])) }, 'keyage.tags', /at most 40 tags/);
+      expectRefused({ tags: ['owner'] }, 'keyage.tags', /an object/);
     });
   });
 
@@ -173,6 +226,8 @@ describe('keyage settings', () => {
       const example = loadKeyageSettings((k) => (k === 'keyageConfigFile' ? 'stacks/keyage.config.example.json' : undefined), PROJECT_ROOT);
       expect(example.organization?.organizationalUnitIds).toEqual(['ou-a1b2-c3d4e5f6', 'ou-a1b2-g7h8i9j0']);
       expect(example.member.notificationEmail).toBe('security@example.com');
+      expect(example.organization).toMatchObject({ failureToleranceCount: 3, maxConcurrentCount: 10, concurrencyMode: 'SOFT_FAILURE_TOLERANCE', configAggregator: true });
+      expect(example.tags).toEqual({ owner: 'security-engineering', 'cost-center': 'sec-001' });
     });
 
     it('documents every setting in docs/deployment.md', () => {

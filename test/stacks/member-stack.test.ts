@@ -13,9 +13,13 @@ import { AUTOMATION_ROLE_ACTIONS, REMEDIATION_LAMBDA_ACTIONS } from '../../remed
 import { RECORD_KEY_ADMIN_ACTIONS } from '../../stacks/record-key';
 import { RULE_CONFIG_ACTIONS, RULE_IAM_ACTIONS } from '../../rules/access-key-age/permissions';
 import { parseKeyageSettings } from '../../stacks/config';
-import { loadConformancePack, resolveTemplate } from '../../stacks/conformance-pack';
-import { ACTION_SCOPES } from '../../stacks/iam-scopes';
+import { loadConformancePack, parseCfnYaml, resolveTemplate } from '../../stacks/conformance-pack';
+import { ACTION_SCOPES, RECORD_TAG_CONDITIONS } from '../../stacks/iam-scopes';
 import { buildKeyageApp } from '../../stacks/keyage-app';
+import { PACK_RECONCILER_CONFIG_ACTIONS } from '../../stacks/pack-deployment';
+import { literalPlaceViolations, renderConformancePack } from '../../stacks/pack-render';
+import { VERSION_TAG_KEY } from '../../stacks/tags';
+import { version } from '../../package.json';
 import {
   CONFIG_RULE_NAME,
   DEACTIVATE_RUNBOOK_NAME,
@@ -26,7 +30,7 @@ import {
   RULE_FUNCTION_NAME,
 } from '../../stacks/member';
 import { KeyageMemberStack } from '../../stacks/member-stack';
-import { CONFORMANCE_PACK_FILE, DEACTIVATE_RUNBOOK_FILE, DELETE_RUNBOOK_FILE, PROJECT_ROOT } from '../../stacks/project';
+import { DEACTIVATE_RUNBOOK_FILE, DELETE_RUNBOOK_FILE, PROJECT_ROOT } from '../../stacks/project';
 import { cfnLint, itWithCfnLint } from '../harness/cfn-lint';
 import {
   CDK_LINT_IGNORES,
@@ -49,11 +53,12 @@ let defaults: KeyageMemberStack;
 let custom: KeyageMemberStack;
 let template: Template;
 let customTemplate: Template;
+const CENTRAL_BUS = 'arn:aws:events:eu-west-1:999988887777:event-bus/keyage-central';
 
 beforeAll(() => {
   app = new App();
-  // The shipped defaults, as `cdk deploy KeyageMember` builds them.
-  defaults = buildKeyageApp(app, parseKeyageSettings(undefined)).member;
+  // The shipped defaults, as `cdk deploy KeyageMember` builds them, with resource tags.
+  defaults = buildKeyageApp(app, parseKeyageSettings({ tags: { owner: 'security' } })).member;
   custom = new KeyageMemberStack(app, 'Custom', {
     settings: {
       maxAccessKeyAge: 60,
@@ -66,12 +71,18 @@ beforeAll(() => {
       notificationEmail: 'security@example.com',
       logLevel: 'debug',
       recordSignerRoleNames: ['SecurityOperators', 'ops/BreakGlass'],
+      centralEventBusArn: CENTRAL_BUS,
     },
   });
   const assembly = app.synth();
   template = assembly.getStackByName(defaults.stackName).template as Template;
   customTemplate = assembly.getStackByName(custom.stackName).template as Template;
 }, 120_000);
+
+function packResourceTags(): Record<string, string> {
+  const fn = template.Resources[logicalIdOf(defaults.member.conformancePack.function)]?.Properties;
+  return JSON.parse(String((fn?.Environment as { Variables: Record<string, unknown> }).Variables.PACK_TAGS)) as Record<string, string>;
+}
 
 function idOf(path: (s: KeyageMemberStack) => Parameters<typeof logicalIdOf>[0], stack = defaults): string {
   return logicalIdOf(path(stack));
@@ -89,6 +100,8 @@ function expectedResources(action: string, functionArn?: string): string[] {
     case 'any':
       return ['*'];
     case 'iam-users':
+      return [`arn:${USERS}`];
+    case 'iam-users-record-tags':
       return [`arn:${USERS}`];
     case 'config-rules':
       return ['arn:${AWS::Partition}:config:${AWS::Region}:${AWS::AccountId}:config-rule/*'];
@@ -113,9 +126,31 @@ function expectedResources(action: string, functionArn?: string): string[] {
 
 describe('KeyageMemberStack', () => {
   describe('least privilege', () => {
-    it('grants the rule role exactly the actions rules/access-key-age/permissions.ts lists, plus writing its own logs', () => {
-      const statements = roleStatements(template, idOf((s) => s.member.ruleFunction.role as Role));
+    it('grants the rule role exactly the actions rules/access-key-age/permissions.ts lists, plus writing its own logs, when an exemption tag is set', () => {
+      const statements = roleStatements(customTemplate, idOf((s) => s.member.ruleFunction.role as Role, custom));
       expect(actionsOf(statements)).toEqual([...RULE_IAM_ACTIONS, ...RULE_CONFIG_ACTIONS, ...LOG_ACTIONS].sort());
+    });
+
+    it('does not grant the rule iam:GetAccountAuthorizationDetails without an exemption tag (the sweep reads no tags then)', () => {
+      const statements = roleStatements(template, idOf((s) => s.member.ruleFunction.role as Role));
+      expect(actionsOf(statements)).toEqual([...RULE_IAM_ACTIONS.filter((a) => a !== 'iam:GetAccountAuthorizationDetails'), ...RULE_CONFIG_ACTIONS, ...LOG_ACTIONS].sort());
+    });
+
+    it('lets the remediation tag and untag users with keyage:deactivated:* keys only, and only with tag keys in the request', () => {
+      const statements = roleStatements(template, idOf((s) => s.member.remediationFunction.role as Role));
+      const tagging = statements.filter((st) => actionsOf([st]).some((a) => a === 'iam:TagUser' || a === 'iam:UntagUser'));
+      expect(tagging).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['iam:TagUser', 'iam:UntagUser'],
+          Resource: expect.anything(),
+          Condition: { 'ForAllValues:StringLike': { 'aws:TagKeys': ['keyage:deactivated:*'] }, Null: { 'aws:TagKeys': 'false' } },
+        },
+      ]);
+      expect(render(tagging[0]?.Resource)).toBe(`arn:${USERS}`);
+      expect(RECORD_TAG_CONDITIONS['ForAllValues:StringLike']['aws:TagKeys']).toEqual(['keyage:deactivated:*']);
+      // No other statement grants a tagging action.
+      expect(statements.filter((st) => st !== tagging[0]).flatMap((st) => actionsOf([st])).filter((a) => /Tag/.test(a) && !a.startsWith('iam:ListUserTags'))).toEqual([]);
     });
 
     it('grants the remediation role exactly the actions remediation/permissions.ts lists, plus writing its own logs', () => {
@@ -133,7 +168,7 @@ describe('KeyageMemberStack', () => {
         [(s: KeyageMemberStack) => s.member.ruleFunction.role as Role, 'KeyageRuleLogGroup'],
         [(s: KeyageMemberStack) => s.member.remediationFunction.role as Role, 'KeyageRemediationLogGroup'],
       ] as const) {
-        const byAction = resourcesByAction(roleStatements(template, idOf(role)));
+        const byAction = resourcesByAction(roleStatements(customTemplate, idOf(role, custom)));
         for (const [action, resources] of Object.entries(byAction)) {
           const expected = action.startsWith('logs:') ? [expect.stringMatching(new RegExp(`^\\$\\{${logGroup}[0-9A-F]{8}\\.Arn\\}$`))] : expectedResources(action);
           expect({ action, resources }).toEqual({ action, resources: expected });
@@ -150,11 +185,18 @@ describe('KeyageMemberStack', () => {
     });
 
     it('gives no role a "*" action, an action wildcard, a managed policy or an inline policy', () => {
-      const roles = resourcesOfType(template, 'AWS::IAM::Role');
-      expect(Object.keys(roles)).toHaveLength(4);
+      const roles = { ...resourcesOfType(template, 'AWS::IAM::Role'), ...resourcesOfType(customTemplate, 'AWS::IAM::Role') };
+      expect([...new Set(Object.values(roles).map((r) => String(r.Properties?.Description).split(':')[0]))].sort()).toEqual([
+        'keyage Config rule',
+        'keyage daily schedule',
+        'keyage pack reconciler',
+        'keyage remediation',
+        'keyage runbooks (SSM Automation AutomationAssumeRole)',
+        'keyage',
+      ].sort());
       for (const [id, role] of Object.entries(roles)) {
         expect({ id, managed: role.Properties?.ManagedPolicyArns, inline: role.Properties?.Policies }).toEqual({ id, managed: undefined, inline: undefined });
-        for (const action of actionsOf(roleStatements(template, id))) expect(action).not.toContain('*');
+        for (const action of actionsOf([...roleStatements(template, id), ...roleStatements(customTemplate, id)])) expect(action).not.toContain('*');
       }
     });
 
@@ -190,8 +232,9 @@ describe('KeyageMemberStack', () => {
 
   describe('the rule function', () => {
     it('may be invoked by config.amazonaws.com from this account only', () => {
-      const permission = onlyResource(template, 'AWS::Lambda::Permission');
-      expect(permission.properties).toEqual({
+      const permissions = Object.values(resourcesOfType(template, 'AWS::Lambda::Permission')).filter((p) => p.Properties?.Principal === 'config.amazonaws.com');
+      expect(permissions).toHaveLength(1);
+      expect(permissions[0]?.Properties).toEqual({
         Action: 'lambda:InvokeFunction',
         FunctionName: { 'Fn::GetAtt': [idOf((s) => s.member.ruleFunction), 'Arn'] },
         Principal: 'config.amazonaws.com',
@@ -230,40 +273,59 @@ describe('KeyageMemberStack', () => {
 
   describe('the conformance pack', () => {
     const pack = loadConformancePack();
-    const inputsOf = (t: Template): Record<string, unknown> => {
-      const { properties } = onlyResource(t, 'AWS::Config::ConformancePack');
-      return Object.fromEntries((properties.ConformancePackInputParameters as Array<{ ParameterName: string; ParameterValue: unknown }>).map((p) => [p.ParameterName, p.ParameterValue]));
-    };
+    const packResource = (t: Template) => onlyResource(t, 'Custom::KeyageConformancePack');
+    const reconciler = (t: Template, stack = defaults) => t.Resources[idOf((s) => s.member.conformancePack.function, stack)]?.Properties ?? {};
+    const inputsOf = (t: Template, stack = defaults) =>
+      JSON.parse(render((reconciler(t, stack).Environment as { Variables: Record<string, unknown> }).Variables.PACK_INPUT_PARAMETERS)) as Record<string, string>;
 
-    it('is conformance-pack.yaml byte for byte', () => {
-      const { properties } = onlyResource(template, 'AWS::Config::ConformancePack');
-      expect(properties.TemplateBody).toBe(readFileSync(CONFORMANCE_PACK_FILE, 'utf8'));
-      expect(properties.ConformancePackName).toBe('keyage');
-    });
-
-    it('is wired to the rule function, runbook 1, the Automation role and the remediation function', () => {
-      expect(inputsOf(template)).toMatchObject({
-        RuleFunctionArn: { 'Fn::GetAtt': [idOf((s) => s.member.ruleFunction), 'Arn'] },
-        AutomationAssumeRole: { 'Fn::GetAtt': [idOf((s) => s.member.automationRole), 'Arn'] },
-        RemediationDocumentName: DEACTIVATE_RUNBOOK_NAME,
-        RemediationFunction: REMEDIATION_FUNCTION_NAME,
+    it('is not a CloudFormation resource: a custom resource runs the pack reconciler on create, update and delete', () => {
+      expect(Object.keys(resourcesOfType(template, 'AWS::Config::ConformancePack'))).toEqual([]);
+      const { properties } = packResource(template);
+      expect(properties).toEqual({
+        ServiceToken: { 'Fn::GetAtt': [idOf((s) => s.member.conformancePack.function), 'Arn'] },
+        ServiceTimeout: '720',
+        PackName: 'keyage',
+        TemplateSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
         ConfigRuleName: CONFIG_RULE_NAME,
+        AutomationAssumeRole: { 'Fn::GetAtt': [idOf((s) => s.member.automationRole), 'Arn'] },
+        InputParameters: expect.objectContaining({ MaxAccessKeyAge: '90' }),
       });
     });
 
+    it('gives the reconciler the literal values and every other parameter, and bundles the pack template into it', () => {
+      const env = (reconciler(template).Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env).toMatchObject({ PACK_NAME: 'keyage', CONFIG_RULE_NAME: CONFIG_RULE_NAME, AUTOMATION_ROLE_ARN: { 'Fn::GetAtt': [idOf((s) => s.member.automationRole), 'Arn'] } });
+      expect(inputsOf(template)).toEqual({
+        RuleFunctionArn: `\${${idOf((s) => s.member.ruleFunction)}.Arn}`,
+        MaxAccessKeyAge: '90',
+        ExemptionTag: '',
+        MaximumExecutionFrequency: 'TwentyFour_Hours',
+        RemediationDocumentName: DEACTIVATE_RUNBOOK_NAME,
+        RemediationFunction: REMEDIATION_FUNCTION_NAME,
+        AutomaticRemediation: 'false',
+        RemediationDryRun: 'false',
+        MaximumAutomaticAttempts: '3',
+        RetryAttemptSeconds: '600',
+        ConcurrentExecutionRatePercentage: '10',
+        ErrorPercentage: '10',
+      });
+      // The properties of the custom resource change with the parameters, so an update reaches the reconciler.
+      expect(Object.fromEntries(Object.entries(packResource(template).properties.InputParameters as Record<string, unknown>).map(([k, v]) => [k, render(v)]))).toEqual(inputsOf(template));
+      // The bundle holds the pack text (esbuild's text loader): the reconciler deploys exactly the file.
+      const bundle = readFileSync(join(app.outdir, `asset.${(reconciler(template).Code as { S3Key: string }).S3Key.replace(/\.zip$/, '')}`, 'index.js'), 'utf8');
+      expect(bundle).toContain('AccessKeyAgeRemediation:');
+      expect(bundle).toContain('Type: AWS::Config::RemediationConfiguration');
+    });
+
     it('is created after Config may invoke the rule, the runbook exists and the Automation role has its policy', () => {
-      const { dependsOn } = onlyResource(template, 'AWS::Config::ConformancePack');
-      const permission = onlyResource(template, 'AWS::Lambda::Permission').id;
+      const { dependsOn } = packResource(template);
+      const permission = Object.entries(resourcesOfType(template, 'AWS::Lambda::Permission')).find(([, p]) => p.Properties?.Principal === 'config.amazonaws.com')?.[0];
       expect(dependsOn).toEqual(expect.arrayContaining([permission, idOf((s) => s.member.deactivateRunbook)]));
       expect(dependsOn.some((id) => id.startsWith('KeyageAutomationRoleDefaultPolicy'))).toBe(true);
     });
 
-    it('leaves remediation manual, at the 90-day limit, with no exemption, by default', () => {
-      expect(inputsOf(template)).toMatchObject({ AutomaticRemediation: 'false', RemediationDryRun: 'false', MaxAccessKeyAge: '90', ExemptionTag: '' });
-    });
-
     it('passes the chosen settings: automatic remediation, dry run, limit, exemption, frequency', () => {
-      expect(inputsOf(customTemplate)).toMatchObject({
+      expect(inputsOf(customTemplate, custom)).toMatchObject({
         AutomaticRemediation: 'true',
         RemediationDryRun: 'true',
         MaxAccessKeyAge: '60',
@@ -272,9 +334,10 @@ describe('KeyageMemberStack', () => {
       });
     });
 
-    it('gives Config a rule triggered by changes and periodically, scoped to IAM users, on the rule function', () => {
-      const inputs = Object.fromEntries(Object.entries(inputsOf(customTemplate)).map(([k, v]) => [k, render(v)]));
-      const resources = resolveTemplate(pack.template, inputs);
+    it('renders to a body Config accepts, with a rule triggered by changes and periodically, scoped to IAM users, on the rule function', () => {
+      const body = renderConformancePack(pack.body, { ConfigRuleName: CONFIG_RULE_NAME, AutomationAssumeRole: 'arn:aws:iam::111122223333:role/keyage-automation-eu-west-1' });
+      expect(literalPlaceViolations(body)).toEqual([]);
+      const resources = resolveTemplate(parseCfnYaml(body), inputsOf(customTemplate, custom));
       const rule = Object.values(resources).find((r) => r.Type === 'AWS::Config::ConfigRule');
       expect(rule?.Properties).toMatchObject({
         ConfigRuleName: CONFIG_RULE_NAME,
@@ -291,7 +354,79 @@ describe('KeyageMemberStack', () => {
         InputParameters: { MaxAccessKeyAge: '60', ExemptionTag: 'keyage-exempt=true' },
       });
       const remediation = Object.values(resources).find((r) => r.Type === 'AWS::Config::RemediationConfiguration');
-      expect(remediation?.Properties).toMatchObject({ Automatic: true, TargetId: DEACTIVATE_RUNBOOK_NAME, TargetType: 'SSM_DOCUMENT' });
+      expect(remediation?.Properties).toMatchObject({ Automatic: true, TargetId: DEACTIVATE_RUNBOOK_NAME, TargetType: 'SSM_DOCUMENT', ConfigRuleName: CONFIG_RULE_NAME });
+    });
+
+    it('names the Automation role keyage-automation-<region>, so its ARN can be written literally into the pack', () => {
+      expect(render(template.Resources[idOf((s) => s.member.automationRole)]?.Properties?.RoleName)).toBe('keyage-automation-${AWS::Region}');
+    });
+
+    it('runs the reconciler hourly and when the Config recorder is started or changed', () => {
+      const rules = Object.values(resourcesOfType(template, 'AWS::Events::Rule')).map((r) => r.Properties ?? {});
+      const fnArn = { 'Fn::GetAtt': [idOf((s) => s.member.conformancePack.function), 'Arn'] };
+      expect(rules.filter((r) => JSON.stringify(r.Targets).includes(JSON.stringify(fnArn))).map((r) => ({ Name: r.Name, ScheduleExpression: r.ScheduleExpression, EventPattern: r.EventPattern }))).toEqual([
+        { Name: 'keyage-pack-reconcile-hourly', ScheduleExpression: 'rate(1 hour)', EventPattern: undefined },
+        {
+          Name: 'keyage-config-recorder-changed',
+          ScheduleExpression: undefined,
+          EventPattern: {
+            source: ['aws.config'],
+            'detail-type': ['AWS API Call via CloudTrail'],
+            detail: { eventSource: ['config.amazonaws.com'], eventName: ['StartConfigurationRecorder', 'PutConfigurationRecorder', 'PutDeliveryChannel'] },
+          },
+        },
+      ]);
+      const fromEvents = Object.values(resourcesOfType(template, 'AWS::Lambda::Permission')).filter((p) => p.Properties?.Principal === 'events.amazonaws.com');
+      expect(fromEvents.map((p) => [p.Properties?.FunctionName, render(p.Properties?.SourceArn)])).toEqual([
+        [fnArn, expect.stringMatching(/^\$\{KeyageConformancePackHourly[0-9A-F]{8}\.Arn\}$/)],
+        [fnArn, expect.stringMatching(/^\$\{KeyageConformancePackRecorderChanged[0-9A-F]{8}\.Arn\}$/)],
+      ]);
+    });
+
+    it('lets the reconciler manage the pack and nothing else: Config reads and pack writes, its service-linked role, passing the Automation role', () => {
+      const statements = roleStatements(template, idOf((s) => s.member.conformancePack.function.role as Role));
+      expect(resourcesByAction(statements)).toEqual({
+        ...Object.fromEntries(PACK_RECONCILER_CONFIG_ACTIONS.map((a) => [a, ['*']])),
+        'config:TagResource': ['arn:${AWS::Partition}:config:${AWS::Region}:${AWS::AccountId}:conformance-pack/keyage/*'],
+        'iam:CreateServiceLinkedRole': ['arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/config-conforms.amazonaws.com/AWSServiceRoleForConfigConforms'],
+        'iam:PassRole': [`\${${idOf((s) => s.member.automationRole)}.Arn}`],
+        'logs:CreateLogStream': [expect.stringMatching(/^\$\{KeyageConformancePackLogGroup[0-9A-F]{8}\.Arn\}$/)],
+        'logs:PutLogEvents': [expect.stringMatching(/^\$\{KeyageConformancePackLogGroup[0-9A-F]{8}\.Arn\}$/)],
+      });
+      expect(statements.find((st) => st.Action === 'iam:CreateServiceLinkedRole')?.Condition).toEqual({ StringEquals: { 'iam:AWSServiceName': 'config-conforms.amazonaws.com' } });
+    });
+
+    it('reports an account it cannot cover with three alarms that name the account, the Region and what to enable', () => {
+      const alarms = Object.values(resourcesOfType(template, 'AWS::CloudWatch::Alarm'))
+        .map((a) => a.Properties ?? {})
+        .filter((a) => (a.Namespace as string) === 'keyage');
+      const topic = { Ref: onlyResource(template, 'AWS::SNS::Topic').id };
+      expect(alarms.map((a) => ({ ...a, AlarmDescription: undefined, Tags: undefined }))).toEqual(
+        [
+          ['keyage-config-not-recording', 'RecorderNotRecording', 6],
+          ['keyage-iam-users-not-recorded', 'IamUsersNotRecorded', 6],
+          ['keyage-pack-not-deployed', 'PackNotDeployed', 2],
+        ].map(([name, metric, hours]) => ({
+          AlarmName: name,
+          AlarmDescription: undefined,
+          Tags: undefined,
+          Namespace: 'keyage',
+          MetricName: metric,
+          Dimensions: [{ Name: 'Component', Value: 'pack-reconciler' }],
+          Period: 3600,
+          Statistic: 'Maximum',
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          EvaluationPeriods: hours,
+          DatapointsToAlarm: hours,
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [topic],
+          OKActions: [topic],
+        })),
+      );
+      expect(render(alarms[0]?.AlarmDescription)).toMatch(
+        /^keyage cannot cover account \$\{AWS::AccountId\}, Region \$\{AWS::Region\}: AWS Config has not been recording there for 6 hours.*a configuration recorder that records AWS::IAM::User, a delivery channel, and start-configuration-recorder/,
+      );
     });
   });
 
@@ -303,7 +438,8 @@ describe('KeyageMemberStack', () => {
       const documents = Object.values(resourcesOfType(template, 'AWS::SSM::Document')).filter((d) => d.Properties?.Name === name);
       expect(documents).toHaveLength(1);
       const props = documents[0]?.Properties ?? {};
-      expect(props).toMatchObject({ DocumentType: 'Automation', DocumentFormat: 'JSON', UpdateMethod: 'NewVersion' });
+      // YAML documents: aws:executeScript's inline Script is for YAML runbooks.
+      expect(props).toMatchObject({ DocumentType: 'Automation', DocumentFormat: 'YAML', UpdateMethod: 'NewVersion' });
       const source = parse(readFileSync(file, 'utf8')) as { parameters: Record<string, Record<string, unknown>> };
       const expected = { ...source, parameters: { ...source.parameters, RemediationFunction: { ...source.parameters.RemediationFunction, default: REMEDIATION_FUNCTION_NAME } } };
       expect(props.Content).toEqual(expected);
@@ -356,41 +492,181 @@ describe('KeyageMemberStack', () => {
   });
 
   describe('notifications', () => {
-    it('go to a topic encrypted with a rotated customer key that EventBridge may use, TLS only', () => {
+    const topicArn = 'arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:keyage-notifications';
+    const keyStatements = () => (template.Resources[notificationKeyId(template)]?.Properties?.KeyPolicy as { Statement: Array<Record<string, unknown>> }).Statement;
+    const topicStatements = () => (onlyResource(template, 'AWS::SNS::TopicPolicy').properties.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement;
+
+    it('go to a topic encrypted with a rotated customer key, TLS only', () => {
       const topic = onlyResource(template, 'AWS::SNS::Topic');
       const key = { id: notificationKeyId(template), properties: template.Resources[notificationKeyId(template)]?.Properties ?? {} };
-      expect(topic.properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [key.id, 'Arn'] });
+      expect(topic.properties).toMatchObject({ TopicName: 'keyage-notifications', KmsMasterKeyId: { 'Fn::GetAtt': [key.id, 'Arn'] } });
       expect(key.properties.EnableKeyRotation).toBe(true);
-      const keyStatements = (key.properties.KeyPolicy as { Statement: Array<{ Principal: unknown; Action: unknown }> }).Statement;
-      expect(keyStatements).toContainEqual(expect.objectContaining({ Principal: { Service: 'events.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey'] }));
-      const policy = onlyResource(template, 'AWS::SNS::TopicPolicy').properties.PolicyDocument as { Statement: Array<Record<string, unknown>> };
-      expect(policy.Statement).toContainEqual(
-        expect.objectContaining({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
-      );
-      expect(policy.Statement).toContainEqual(expect.objectContaining({ Effect: 'Allow', Action: 'sns:Publish', Principal: { Service: 'events.amazonaws.com' } }));
+      expect(topicStatements()).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
     });
 
-    it("are sent when the pack rule's compliance changes and when a keyage runbook finishes", () => {
-      const rules = Object.values(resourcesOfType(template, 'AWS::Events::Rule')).map((r) => r.Properties ?? {});
-      const topicId = onlyResource(template, 'AWS::SNS::Topic').id;
-      expect(rules.map((r) => r.EventPattern)).toEqual([
-        { source: ['aws.config'], 'detail-type': ['Config Rules Compliance Change'], detail: { configRuleName: [{ prefix: CONFIG_RULE_NAME }] } },
-        {
-          source: ['aws.ssm'],
-          'detail-type': ['EC2 Automation Execution Status-change Notification'],
-          detail: {
-            Definition: [DEACTIVATE_RUNBOOK_NAME, DELETE_RUNBOOK_NAME],
-            Status: ['Success', 'Failed', 'TimedOut', 'Cancelled', 'CompletedWithSuccess', 'CompletedWithFailure', 'Exited'],
-          },
-        },
+    it("let EventBridge and CloudWatch publish only from keyage's rules and alarms of this account", () => {
+      const allows = topicStatements().filter((st) => st.Effect === 'Allow');
+      expect(allows.map((st) => ({ ...st, Resource: undefined, Condition: undefined }))).toEqual([
+        { Sid: 'KeyageRulesPublish', Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sns:Publish', Resource: undefined, Condition: undefined },
+        { Sid: 'KeyageAlarmsPublish', Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Resource: undefined, Condition: undefined },
       ]);
-      for (const rule of rules) expect(rule.Targets).toEqual([expect.objectContaining({ Arn: { Ref: topicId } })]);
+      const conditions = allows.map((st) => st.Condition as { StringEquals: Record<string, unknown>; ArnLike: Record<string, unknown> });
+      expect(conditions.map((c) => [c.StringEquals, render(c.ArnLike['aws:SourceArn'])])).toEqual([
+        [{ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/keyage-*'],
+        [{ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, 'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:keyage-*'],
+      ]);
+    });
+
+    it('let those services use the key for this topic only (once each), CloudWatch only from keyage alarms of this account', () => {
+      const services = keyStatements().filter((st) => (st.Principal as { Service?: string }).Service !== undefined);
+      expect(services.map((st) => [(st.Principal as { Service: string }).Service, st.Action])).toEqual([
+        ['events.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey*']],
+        ['cloudwatch.amazonaws.com', ['kms:Decrypt', 'kms:GenerateDataKey*']],
+      ]);
+      const [events, cloudwatch] = services.map((st) => st.Condition as { StringEquals: Record<string, unknown>; ArnLike?: Record<string, unknown> });
+      // EventBridge's delivery carries no aws:SourceArn/aws:SourceAccount into KMS: the encryption context binds the grant to the topic.
+      expect(Object.keys(events?.StringEquals ?? {})).toEqual(['kms:EncryptionContext:aws:sns:topicArn']);
+      expect(render(events?.StringEquals['kms:EncryptionContext:aws:sns:topicArn'])).toBe(topicArn);
+      expect(events?.ArnLike).toBeUndefined();
+      expect(render(cloudwatch?.StringEquals['kms:EncryptionContext:aws:sns:topicArn'])).toBe(topicArn);
+      expect(cloudwatch?.StringEquals['aws:SourceAccount']).toEqual({ Ref: 'AWS::AccountId' });
+      expect(render(cloudwatch?.ArnLike?.['aws:SourceArn'])).toBe('arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:keyage-*');
+    });
+
+    it("are sent, as readable text, when the pack rule's compliance changes and when a keyage runbook succeeds or fails", () => {
+      const rules = Object.values(resourcesOfType(template, 'AWS::Events::Rule'))
+        .map((r) => r.Properties ?? {})
+        .filter((r) => r.EventPattern !== undefined && (r.EventPattern as { source: string[] }).source[0] !== 'aws.config' || String(r.Name) === 'keyage-compliance-change');
+      const topicId = onlyResource(template, 'AWS::SNS::Topic').id;
+      expect(rules.map((r) => [r.Name, r.EventPattern])).toEqual([
+        ['keyage-compliance-change', { source: ['aws.config'], 'detail-type': ['Config Rules Compliance Change'], detail: { configRuleName: [{ prefix: CONFIG_RULE_NAME }] } }],
+        [
+          'keyage-runbook-succeeded',
+          { source: ['aws.ssm'], 'detail-type': ['EC2 Automation Execution Status-change Notification'], detail: { Definition: [DEACTIVATE_RUNBOOK_NAME, DELETE_RUNBOOK_NAME], Status: ['Success', 'CompletedWithSuccess'] } },
+        ],
+        [
+          'keyage-runbook-failed',
+          {
+            source: ['aws.ssm'],
+            'detail-type': ['EC2 Automation Execution Status-change Notification'],
+            detail: { Definition: [DEACTIVATE_RUNBOOK_NAME, DELETE_RUNBOOK_NAME], Status: ['Failed', 'TimedOut', 'Cancelled', 'CompletedWithFailure', 'Exited'] },
+          },
+        ],
+      ]);
+      for (const rule of rules) {
+        const targets = rule.Targets as Array<{ Arn: unknown; InputTransformer: { InputTemplate: string; InputPathsMap: Record<string, string> } }>;
+        expect(targets).toEqual([expect.objectContaining({ Arn: { Ref: topicId }, InputTransformer: expect.anything() })]);
+        expect(targets[0]?.InputTransformer.InputTemplate).toMatch(/^"keyage: /);
+      }
+      const compliance = (rules[0]?.Targets as Array<{ InputTransformer: { InputPathsMap: Record<string, string> } }>)[0]?.InputTransformer.InputPathsMap;
+      expect(Object.values(compliance ?? {})).toEqual(expect.arrayContaining(['$.detail.resourceId', '$.detail.newEvaluationResult.complianceType', '$.detail.newEvaluationResult.annotation']));
     });
 
     it('subscribe the notification e-mail only when one is set', () => {
       expect(Object.keys(resourcesOfType(template, 'AWS::SNS::Subscription'))).toHaveLength(0);
       const subscription = onlyResource(customTemplate, 'AWS::SNS::Subscription');
       expect(subscription.properties).toMatchObject({ Protocol: 'email', Endpoint: 'security@example.com' });
+    });
+
+    it('also go to the central event bus when one is set, through a role that may put events on that bus only, for keyage rules of this account', () => {
+      const rules = Object.values(resourcesOfType(customTemplate, 'AWS::Events::Rule')).map((r) => r.Properties ?? {});
+      const toBus = rules.filter((r) => (r.Targets as Array<{ Arn: unknown }>).some((t) => t.Arn === CENTRAL_BUS));
+      expect(toBus.map((r) => r.Name).sort()).toEqual(['keyage-alarm-state-change', 'keyage-compliance-change', 'keyage-runbook-failed', 'keyage-runbook-succeeded']);
+      expect(toBus.find((r) => r.Name === 'keyage-alarm-state-change')?.EventPattern).toEqual({
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        detail: { alarmName: [{ prefix: 'keyage-' }] },
+      });
+      const roleIds = new Set(toBus.map((r) => ((r.Targets as Array<{ Arn: unknown; RoleArn?: { 'Fn::GetAtt': [string, string] } }>).find((t) => t.Arn === CENTRAL_BUS)?.RoleArn?.['Fn::GetAtt'][0])));
+      expect(roleIds.size).toBe(1);
+      const roleId = [...roleIds][0] as string;
+      expect(resourcesByAction(roleStatements(customTemplate, roleId))).toEqual({ 'events:PutEvents': [CENTRAL_BUS] });
+      const trust = (customTemplate.Resources[roleId]?.Properties?.AssumeRolePolicyDocument as { Statement: Array<{ Principal: unknown; Condition: { StringEquals: unknown; ArnLike: Record<string, unknown> } }> }).Statement;
+      expect(trust.map((t) => [t.Principal, t.Condition.StringEquals, render(t.Condition.ArnLike['aws:SourceArn'])])).toEqual([
+        [{ Service: 'events.amazonaws.com' }, { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/keyage-*'],
+      ]);
+      expect(Object.values(resourcesOfType(template, 'AWS::Events::Rule')).map((r) => r.Properties?.Name)).not.toContain('keyage-alarm-state-change');
+    });
+  });
+
+  describe('failures are visible', () => {
+    const alarmsByName = (t: Template) => Object.fromEntries(Object.values(resourcesOfType(t, 'AWS::CloudWatch::Alarm')).map((a) => [String(a.Properties?.AlarmName), a.Properties ?? {}]));
+
+    it('alarm on errors and throttles of the rule and the remediation functions, and on errors of the reconciler, to the topic', () => {
+      const alarms = alarmsByName(template);
+      const topic = { Ref: onlyResource(template, 'AWS::SNS::Topic').id };
+      const fn = (path: (s: KeyageMemberStack) => Parameters<typeof logicalIdOf>[0]) => ({ Ref: idOf(path) });
+      const expected: Array<[string, string, unknown]> = [
+        ['keyage-rule-errors', 'Errors', fn((s) => s.member.ruleFunction)],
+        ['keyage-rule-throttles', 'Throttles', fn((s) => s.member.ruleFunction)],
+        ['keyage-remediation-errors', 'Errors', fn((s) => s.member.remediationFunction)],
+        ['keyage-remediation-throttles', 'Throttles', fn((s) => s.member.remediationFunction)],
+        ['keyage-pack-reconciler-errors', 'Errors', fn((s) => s.member.conformancePack.function)],
+      ];
+      for (const [name, metric, functionRef] of expected) {
+        expect({ name, alarm: { ...alarms[name], AlarmDescription: undefined, Tags: undefined } }).toEqual({
+          name,
+          alarm: {
+            AlarmName: name,
+            AlarmDescription: undefined,
+            Tags: undefined,
+            Namespace: 'AWS/Lambda',
+            MetricName: metric,
+            Dimensions: [{ Name: 'FunctionName', Value: functionRef }],
+            Period: 300,
+            Statistic: 'Sum',
+            Threshold: 1,
+            ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+            EvaluationPeriods: 1,
+            DatapointsToAlarm: 1,
+            TreatMissingData: 'notBreaching',
+            AlarmActions: [topic],
+            OKActions: [topic],
+          },
+        });
+      }
+    });
+
+    it('alarm on every failed keyage Automation execution, through the TriggeredRules metric of the runbook-failed rule', () => {
+      expect(alarmsByName(template)['keyage-runbook-failed']).toMatchObject({
+        Namespace: 'AWS/Events',
+        MetricName: 'TriggeredRules',
+        Dimensions: [{ Name: 'RuleName', Value: 'keyage-runbook-failed' }],
+        Period: 3600,
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it('configure asynchronous invocation deliberately: no Lambda retry of the rule or the remediation, two of the idempotent reconciler', () => {
+      const configs = Object.values(resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig')).map((c) => c.Properties ?? {});
+      expect(configs).toEqual(
+        expect.arrayContaining(
+          [
+            [idOf((s) => s.member.ruleFunction), 0],
+            [idOf((s) => s.member.remediationFunction), 0],
+            [idOf((s) => s.member.conformancePack.function), 2],
+          ].map(([id, retries]) => ({ FunctionName: { Ref: id }, Qualifier: '$LATEST', MaximumRetryAttempts: retries, MaximumEventAgeInSeconds: 3600 })),
+        ),
+      );
+      expect(configs).toHaveLength(3);
+    });
+  });
+
+  describe('resource tags', () => {
+    it('put keyage:version and the settings\' tags on every taggable resource', () => {
+      const expected = expect.arrayContaining([
+        { Key: VERSION_TAG_KEY, Value: version },
+        { Key: 'owner', Value: 'security' },
+      ]);
+      for (const type of ['AWS::Lambda::Function', 'AWS::IAM::Role', 'AWS::SNS::Topic', 'AWS::KMS::Key', 'AWS::SSM::Document', 'AWS::CloudWatch::Alarm', 'AWS::Logs::LogGroup']) {
+        for (const [id, resource] of Object.entries(resourcesOfType(template, type))) {
+          expect({ id, tags: resource.Properties?.Tags }).toEqual({ id, tags: expected });
+        }
+      }
+      expect(packResourceTags()).toEqual({ [VERSION_TAG_KEY]: version, owner: 'security' });
     });
   });
 
@@ -468,7 +744,7 @@ describe('KeyageMemberStack', () => {
         for (const child of c.node.children) visit(child as typeof c);
       };
       visit(defaults);
-      expect(reasons.length).toBeGreaterThanOrEqual(7);
+      expect(reasons.length).toBeGreaterThanOrEqual(9);
       for (const reason of reasons) expect(reason.length).toBeGreaterThan(40);
     });
 

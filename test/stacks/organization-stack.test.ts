@@ -11,9 +11,11 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { RULE_CONFIG_ACTIONS, RULE_IAM_ACTIONS } from '../../rules/access-key-age/permissions';
 import { REMEDIATION_LAMBDA_ACTIONS } from '../../remediation/permissions';
 import { parseKeyageSettings } from '../../stacks/config';
-import { ORGANIZATION_STACK_NAME, assetBucketStackName, buildKeyageApp, type KeyageStacks } from '../../stacks/keyage-app';
+import { AGGREGATOR_STACK_NAME, ORGANIZATION_STACK_NAME, assetBucketStackName, buildKeyageApp, type KeyageStacks } from '../../stacks/keyage-app';
 import { KeyageOrganizationStack } from '../../stacks/organization-stack';
-import { cfnLint, itWithCfnLint } from '../harness/cfn-lint';
+import { VERSION_TAG_KEY } from '../../stacks/tags';
+import { version } from '../../package.json';
+import { cfnLint, extraLintRegions, itWithCfnLint } from '../harness/cfn-lint';
 import { CDK_LINT_IGNORES, type Template, actionsOf, onlyResource, render, resourcesOfType, roleStatements, writeTemplates } from './template-helpers';
 
 const ORG = {
@@ -31,8 +33,8 @@ interface Synthesized {
   readonly artifacts: Record<string, CloudFormationStackArtifact>;
 }
 
-function synth(settings: Record<string, unknown>): Synthesized {
-  const app = new App();
+function synth(settings: Record<string, unknown>, context: Record<string, string> = {}): Synthesized {
+  const app = new App({ context });
   const stacks = buildKeyageApp(app, parseKeyageSettings(settings));
   const assembly = app.synth();
   const orgStack = stacks.organization as KeyageOrganizationStack;
@@ -48,25 +50,33 @@ function synth(settings: Record<string, unknown>): Synthesized {
 
 let one: Synthesized;
 let two: Synthesized;
+const OPT_IN = 'ap-southeast-7';
 
 beforeAll(() => {
-  one = synth(ORG);
-  // Two Regions, from a delegated administrator, with every StackSet setting changed.
-  two = synth({
-    ...ORG,
-    regions: ['eu-west-1', 'us-east-1'],
-    allowMultipleRegions: true,
-    automaticRemediation: true,
-    callAs: 'DELEGATED_ADMIN',
-    failureTolerancePercentage: 0,
-    maxConcurrentPercentage: 100,
-    retainStacksOnAccountRemoval: true,
-    stackSetName: 'keyage-prod',
-  });
-}, 120_000);
+  one = synth({ ...ORG, tags: { owner: 'security' } });
+  // Three Regions (one opt-in, one lacking pack remediation in CloudFormation's specification),
+  // from a delegated administrator, with every StackSet setting changed, a custom bootstrap
+  // qualifier and the aggregator.
+  two = synth(
+    {
+      ...ORG,
+      regions: ['eu-west-1', 'us-east-1', OPT_IN],
+      allowMultipleRegions: true,
+      automaticRemediation: true,
+      callAs: 'DELEGATED_ADMIN',
+      failureTolerancePercentage: 0,
+      maxConcurrentPercentage: 100,
+      concurrencyMode: 'STRICT_FAILURE_TOLERANCE',
+      regionConcurrency: 'PARALLEL',
+      retainStacksOnAccountRemoval: true,
+      stackSetName: 'keyage-prod',
+      configAggregator: true,
+    },
+    { '@aws-cdk/core:bootstrapQualifier': 'kya9q2' },
+  );
+}, 180_000);
 
 const stackSetOf = (s: Synthesized) => onlyResource(s.org, 'AWS::CloudFormation::StackSet');
-const bucketDeploymentsOf = (s: Synthesized) => Object.values(resourcesOfType(s.org, 'Custom::CDKBucketDeployment')).map((r) => r.Properties ?? {});
 
 describe('KeyageOrganizationStack', () => {
   describe('the StackSet', () => {
@@ -77,26 +87,54 @@ describe('KeyageOrganizationStack', () => {
         AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
         CallAs: 'SELF',
         StackInstancesGroup: [{ DeploymentTargets: { AccountFilterType: 'NONE', OrganizationalUnitIds: ['ou-a1b2-c3d4e5f6', 'r-ab12'] }, Regions: ['eu-west-1'] }],
-        Capabilities: ['CAPABILITY_IAM'],
+        // The Automation role has a fixed name (the pack needs its ARN literally).
+        Capabilities: ['CAPABILITY_NAMED_IAM'],
         ManagedExecution: { Active: true },
       });
     });
 
-    it('stops a rollout when more than 10% of accounts fail, deploying 25% at a time, Regions in parallel', () => {
-      expect(stackSetOf(one).properties.OperationPreferences).toEqual({ FailureTolerancePercentage: 10, MaxConcurrentPercentage: 25, RegionConcurrencyType: 'PARALLEL' });
+    it('tolerates 3 failed accounts per Region whatever the OU size (a count), deploys 10 at a time without slowing down on failures, Regions in order', () => {
+      expect(stackSetOf(one).properties.OperationPreferences).toEqual({
+        FailureToleranceCount: 3,
+        MaxConcurrentCount: 10,
+        ConcurrencyMode: 'SOFT_FAILURE_TOLERANCE',
+        RegionConcurrencyType: 'SEQUENTIAL',
+        RegionOrder: ['eu-west-1'],
+      });
     });
 
-    it('calls as DELEGATED_ADMIN, with the chosen preferences, name and retention, when configured', () => {
+    it('calls as DELEGATED_ADMIN, with the chosen preferences (percentages, strict tolerance, parallel Regions), name and retention, when configured', () => {
       expect(stackSetOf(two).properties).toMatchObject({
         StackSetName: 'keyage-prod',
         CallAs: 'DELEGATED_ADMIN',
         AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: true },
-        OperationPreferences: { FailureTolerancePercentage: 0, MaxConcurrentPercentage: 100, RegionConcurrencyType: 'PARALLEL' },
+      });
+      expect(stackSetOf(two).properties.OperationPreferences).toEqual({
+        FailureTolerancePercentage: 0,
+        MaxConcurrentPercentage: 100,
+        ConcurrencyMode: 'STRICT_FAILURE_TOLERANCE',
+        RegionConcurrencyType: 'PARALLEL',
+        RegionOrder: ['eu-west-1', 'us-east-1', OPT_IN],
       });
     });
 
     it('targets every configured Region when more than one is allowed', () => {
-      expect((stackSetOf(two).properties.StackInstancesGroup as Array<{ Regions: string[] }>)[0]?.Regions).toEqual(['eu-west-1', 'us-east-1']);
+      expect((stackSetOf(two).properties.StackInstancesGroup as Array<{ Regions: string[] }>)[0]?.Regions).toEqual(['eu-west-1', 'us-east-1', OPT_IN]);
+    });
+
+    it("carries keyage:version and the settings' tags, which StackSets pass on to the stack instances", () => {
+      expect(stackSetOf(one).properties.Tags).toEqual(expect.arrayContaining([{ Key: VERSION_TAG_KEY, Value: version }, { Key: 'owner', Value: 'security' }]));
+      for (const fn of Object.values(resourcesOfType(one.member, 'AWS::Lambda::Function'))) {
+        expect(fn.Properties?.Tags).toEqual(expect.arrayContaining([{ Key: VERSION_TAG_KEY, Value: version }, { Key: 'owner', Value: 'security' }]));
+      }
+      expect(onlyResource(one.org, 'AWS::S3::Bucket').properties.Tags).toEqual(expect.arrayContaining([{ Key: 'owner', Value: 'security' }]));
+    });
+
+    it('warns at synth about a target Region whose CloudFormation specification lacks AWS::Config::RemediationConfiguration', () => {
+      const warnings = (s: Synthesized) =>
+        (s.stacks.organization as KeyageOrganizationStack).node.metadata.filter((m) => m.type === 'aws:cdk:warning').map((m) => String(m.data));
+      expect(warnings(two)).toEqual([expect.stringMatching(new RegExp(`^${OPT_IN}: CloudFormation's resource specification for this Region has no AWS::Config::RemediationConfiguration`))]);
+      expect(warnings(one)).toEqual([]);
     });
 
     it('deploys the member template, uploaded as a file asset of this stack', () => {
@@ -110,22 +148,17 @@ describe('KeyageOrganizationStack', () => {
   });
 
   describe('the member template', () => {
-    it('holds the whole member stack: both functions, the runbooks, the pack, the schedule, the topic', () => {
+    it('holds the whole member stack: the three functions, the runbooks, the pack, the schedule, the topic, the alarms', () => {
+      const functions = Object.values(resourcesOfType(one.member, 'AWS::Lambda::Function')).map((f) => f.Properties?.FunctionName).sort();
+      expect(functions).toEqual(['keyage-access-key-age', 'keyage-pack-reconciler', 'keyage-remediation']);
       const types = Object.values(one.member.Resources).map((r) => r.Type);
-      for (const type of ['AWS::Lambda::Function', 'AWS::SSM::Document', 'AWS::Config::ConformancePack', 'AWS::Scheduler::Schedule', 'AWS::SNS::Topic', 'AWS::Lambda::Permission']) {
+      for (const type of ['AWS::SSM::Document', 'Custom::KeyageConformancePack', 'AWS::Scheduler::Schedule', 'AWS::SNS::Topic', 'AWS::Lambda::Permission', 'AWS::CloudWatch::Alarm']) {
         expect(types).toContain(type);
       }
-      expect(types.filter((t) => t === 'AWS::Lambda::Function')).toHaveLength(2);
     });
 
     it('carries the member settings: automatic remediation when asked for', () => {
-      const inputs = (template: Template) =>
-        Object.fromEntries(
-          (onlyResource(template, 'AWS::Config::ConformancePack').properties.ConformancePackInputParameters as Array<{ ParameterName: string; ParameterValue: unknown }>).map((p) => [
-            p.ParameterName,
-            p.ParameterValue,
-          ]),
-        );
+      const inputs = (template: Template) => onlyResource(template, 'Custom::KeyageConformancePack').properties.InputParameters as Record<string, unknown>;
       expect(inputs(one.member).AutomaticRemediation).toBe('false');
       expect(inputs(two.member).AutomaticRemediation).toBe('true');
     });
@@ -135,8 +168,9 @@ describe('KeyageOrganizationStack', () => {
         const fn = Object.values(resourcesOfType(one.member, 'AWS::Lambda::Function')).find((f) => f.Properties?.FunctionName === functionName);
         return (fn?.Properties?.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
       };
+      // No exemption tag in these settings: no GetAccountAuthorizationDetails for the rule.
       expect(actionsOf(roleStatements(one.member, roleOf('keyage-access-key-age')))).toEqual(
-        [...RULE_IAM_ACTIONS, ...RULE_CONFIG_ACTIONS, 'logs:CreateLogStream', 'logs:PutLogEvents'].sort(),
+        [...RULE_IAM_ACTIONS.filter((a) => a !== 'iam:GetAccountAuthorizationDetails'), ...RULE_CONFIG_ACTIONS, 'logs:CreateLogStream', 'logs:PutLogEvents'].sort(),
       );
       expect(actionsOf(roleStatements(one.member, roleOf('keyage-remediation')))).toEqual(
         [...REMEDIATION_LAMBDA_ACTIONS, 'logs:CreateLogStream', 'logs:PutLogEvents'].sort(),
@@ -157,19 +191,34 @@ describe('KeyageOrganizationStack', () => {
       }
     });
 
-    it('is copied into the bucket of every target Region before the StackSet is created or updated', () => {
-      for (const s of [one, two]) {
+    it("is copied into each target Region's bucket from inside that Region, from its own CDK bootstrap bucket (no cross-Region copy: aws-cdk#34858)", () => {
+      for (const [s, qualifier] of [
+        [one, 'hnb659fds'],
+        [two, 'kya9q2'],
+      ] as const) {
         const keys = Object.values(resourcesOfType(s.member, 'AWS::Lambda::Function')).map((f) => (f.Properties?.Code as { S3Key: string }).S3Key);
-        const deployments = bucketDeploymentsOf(s);
-        const regions = s === one ? ['eu-west-1'] : ['eu-west-1', 'us-east-1'];
-        expect(deployments).toHaveLength(regions.length);
-        const destinations = deployments.map((d) => render(d.DestinationBucketName)).sort();
-        const expected = regions.map((r) => (r === 'eu-west-1' ? expect.stringMatching(/^\$\{AssetBucket[0-9A-F]{8}\}$/) : `${PREFIX}-${r}`));
-        expect(destinations).toEqual(expect.arrayContaining(expected));
-        for (const d of deployments) {
+        const regions = s === one ? ['eu-west-1'] : ['eu-west-1', 'us-east-1', OPT_IN];
+        for (const region of regions) {
+          // The one stack that fills this Region's bucket, and the Region it is deployed in.
+          const stackName = region === 'eu-west-1' ? ORGANIZATION_STACK_NAME : assetBucketStackName(region);
+          const artifact = s.artifacts[stackName];
+          expect({ region, stack: artifact?.environment.region }).toEqual({ region, stack: region });
+          const template = artifact?.template as Template;
+          const deployments = Object.values(resourcesOfType(template, 'Custom::CDKBucketDeployment')).map((r) => r.Properties ?? {});
+          expect(deployments).toHaveLength(1);
+          const [d] = deployments;
+          const bucketId = onlyResource(template, 'AWS::S3::Bucket').id;
+          expect(template.Resources[bucketId]?.Properties?.BucketName).toBe(`${PREFIX}-${region}`);
+          expect(d?.DestinationBucketName).toEqual({ Ref: bucketId });
+          expect((d?.SourceBucketNames as unknown[]).map(render)).toEqual(keys.map(() => `cdk-${qualifier}-assets-\${AWS::AccountId}-${region}`));
           expect(d).toMatchObject({ Extract: false, Prune: false });
-          expect([...(d.SourceObjectKeys as string[])].sort()).toEqual([...keys].sort());
+          expect([...(d?.SourceObjectKeys as string[])].sort()).toEqual([...keys].sort());
         }
+        // Nothing in any stack copies into another Region's bucket.
+        const allDestinations = Object.values(s.artifacts).flatMap((a) =>
+          Object.values(resourcesOfType(a.template as Template, 'Custom::CDKBucketDeployment')).map((r) => r.Properties?.DestinationBucketName),
+        );
+        expect(allDestinations).toHaveLength(regions.length);
         const deploymentIds = Object.keys(resourcesOfType(s.org, 'Custom::CDKBucketDeployment'));
         expect(stackSetOf(s).dependsOn).toEqual(expect.arrayContaining(deploymentIds));
       }
@@ -205,17 +254,46 @@ describe('KeyageOrganizationStack', () => {
       expect(bucket.properties.BucketName).toBe(`${PREFIX}-us-east-1`);
       const policy = onlyResource(bucketStack?.template as Template, 'AWS::S3::BucketPolicy').properties.PolicyDocument as { Statement: Array<Record<string, unknown>> };
       expect(policy.Statement).toContainEqual(expect.objectContaining({ Action: 's3:GetObject', Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } } }));
-      expect(two.artifacts[ORGANIZATION_STACK_NAME]?.dependencies.map((d) => d.id)).toContain(assetBucketStackName('us-east-1'));
+      expect(two.artifacts[ORGANIZATION_STACK_NAME]?.dependencies.map((d) => d.id)).toEqual(expect.arrayContaining([assetBucketStackName('us-east-1'), assetBucketStackName(OPT_IN)]));
       expect(two.artifacts[ORGANIZATION_STACK_NAME]?.environment.region).toBe('eu-west-1');
     });
 
-    it('refuses a target Region that has no bucket stack', () => {
+    it('refuses to synthesize a target Region that has no bucket stack', () => {
       const settings = parseKeyageSettings({ ...ORG, regions: ['eu-west-1', 'us-east-1'], allowMultipleRegions: true });
-      expect(() => new KeyageOrganizationStack(new App(), 'Org', { organization: settings.organization! })).toThrow(/target Region us-east-1 needs an asset bucket stack/);
+      const app = new App();
+      new KeyageOrganizationStack(app, 'Org', { organization: settings.organization! });
+      expect(() => app.synth()).toThrow(/target Region us-east-1 needs an asset bucket stack/);
+    });
+  });
+
+  describe('the organization Config aggregator', () => {
+    it('is its own stack, when asked for, aggregating the target Regions of the organization', () => {
+      expect(one.artifacts[AGGREGATOR_STACK_NAME]).toBeUndefined();
+      const artifact = two.artifacts[AGGREGATOR_STACK_NAME];
+      expect(artifact?.environment.region).toBe('eu-west-1');
+      const template = artifact?.template as Template;
+      const aggregator = onlyResource(template, 'AWS::Config::ConfigurationAggregator');
+      const role = onlyResource(template, 'AWS::IAM::Role');
+      expect(aggregator.properties).toMatchObject({
+        ConfigurationAggregatorName: 'keyage',
+        OrganizationAggregationSource: { RoleArn: { 'Fn::GetAtt': [role.id, 'Arn'] }, AwsRegions: ['eu-west-1', 'us-east-1', OPT_IN], AllAwsRegions: false },
+      });
+      expect(role.properties.AssumeRolePolicyDocument).toMatchObject({ Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'config.amazonaws.com' } }] });
+      expect((role.properties.ManagedPolicyArns as unknown[]).map(render)).toEqual(['arn:${AWS::Partition}:iam::aws:policy/service-role/AWSConfigRoleForOrganizations']);
     });
   });
 
   describe('cdk-nag AwsSolutions checks', () => {
+    it('acknowledge the bootstrap bucket the copy reads with the bootstrap qualifier in force (the check below proves the finding has that name)', () => {
+      const acknowledged = (s: Synthesized) =>
+        (s.stacks.organization as KeyageOrganizationStack).node
+          .findAll()
+          .flatMap((c) => c.node.metadata.filter((m) => m.type === 'aws:cdk:acknowledged-rules').flatMap((m) => Object.keys(m.data as object)));
+      expect(acknowledged(one)).toContain('Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-eu-west-1/*]');
+      expect(acknowledged(two)).toContain('Annotation::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-kya9q2-assets-<AWS::AccountId>-eu-west-1/*]');
+      expect(acknowledged(two).some((id) => id.includes('hnb659fds'))).toBe(false);
+    });
+
     it('find nothing that is not acknowledged with a reason, in the organization stack and the member template', () => {
       for (const s of [one, two]) {
         const report = new AwsSolutionsChecks(s.app).validateScope(s.app);
@@ -225,16 +303,17 @@ describe('KeyageOrganizationStack', () => {
   });
 
   describe('cfn-lint', () => {
-    itWithCfnLint('finds nothing in the organization, asset bucket and StackSet member templates', () => {
-      const files = writeTemplates('keyage-org', {
-        KeyageOrganization: two.org,
-        StackSetMember: two.member,
-        AssetBucket: two.artifacts[assetBucketStackName('us-east-1')]?.template,
-        SingleRegionOrganization: one.org,
-      });
-      const result = cfnLint(files, CDK_LINT_IGNORES);
-      expect(result.output).toBe('');
-      expect(result.exitCode).toBe(0);
+    itWithCfnLint('finds nothing in the organization, asset bucket, aggregator and StackSet member templates, in every Region they are deployed to', () => {
+      const lint = (templates: Record<string, unknown>, regions: string[]) => cfnLint(writeTemplates('keyage-org', templates), CDK_LINT_IGNORES, { regions: [...regions, ...extraLintRegions()] });
+      const results = [
+        // The member template goes to every target Region.
+        lint({ StackSetMember: two.member }, ['eu-west-1', 'us-east-1', OPT_IN]),
+        lint({ SingleRegionMember: one.member, SingleRegionOrganization: one.org, KeyageOrganization: two.org, Aggregator: two.artifacts[AGGREGATOR_STACK_NAME]?.template }, ['eu-west-1']),
+        lint({ AssetBucket: two.artifacts[assetBucketStackName('us-east-1')]?.template }, ['us-east-1']),
+        lint({ OptInAssetBucket: two.artifacts[assetBucketStackName(OPT_IN)]?.template }, [OPT_IN]),
+      ];
+      expect(results.map((r) => r.output)).toEqual(['', '', '', '']);
+      expect(results.map((r) => r.exitCode)).toEqual([0, 0, 0, 0]);
     });
   });
 });

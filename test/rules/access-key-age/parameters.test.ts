@@ -76,6 +76,14 @@ describe('parseExemptionTag', () => {
   it.each(['=value', 'aws:cloudformation:stack-name', 'bad!key', 'x'.repeat(129), 42])('rejects %j', (value) => {
     expect(() => parseExemptionTag(value)).toThrow(InvalidParameterError);
   });
+
+  it('accepts a tag of 256 characters in all and refuses 257, the most an AWS Config StaticValue holds', () => {
+    const key = 'k'.repeat(128);
+    expect(parseExemptionTag(`${key}=${'v'.repeat(127)}`)).toEqual({ key, value: 'v'.repeat(127) });
+    expect(() => parseExemptionTag(`${key}=${'v'.repeat(128)}`)).toThrow(/at most 256 characters in all/);
+    // Spaces around "=" are not counted: the tag is passed on as key=value.
+    expect(parseExemptionTag(` ${key} = ${'v'.repeat(127)} `)).toEqual({ key, value: 'v'.repeat(127) });
+  });
 });
 
 describe('isExempt', () => {
