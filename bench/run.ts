@@ -20,6 +20,7 @@ import { startMotoServer } from './moto';
 import { checkTargets, type Extras, formatExtras, formatScenario, formatTargets, type Ratio, ratios, type TargetCheck } from './report';
 import { MOTO_TRANSPORT, THROTTLED_TRANSPORT, type TransportModel } from './transport';
 import { WORKER_FLAG, workerMain } from './worker';
+import { ORGANIZATION_COMMAND, ORGANIZATION_WORKER_FLAG, organizationMain, organizationWorkerMain } from './organization';
 
 /** The command line, parsed and checked. */
 export interface CliOptions {
@@ -58,7 +59,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --worker-node-args=ARGS node options for each run's process (write it with =), e.g. the heap of a
                           256 MB Lambda: --worker-node-args="--max-semi-space-size=12 --max-old-space-size=231"
   --out FILE              JSON output (default bench/results/bench-<time>.json)
-  --from FILES            print the tables and targets of earlier JSON results (comma-separated), run nothing`;
+  --from FILES            print the tables and targets of earlier JSON results (comma-separated), run nothing
+npm run bench -- organization [options]: the organization audit instead (see its --help)`;
 
 /** Parse the command line. @throws InvalidParameterError naming the option, the value and what is allowed. */
 export function parseCli(argv: readonly string[]): CliOptions | 'help' {
@@ -265,7 +267,14 @@ export function summarize(results: readonly BenchJson[]): string {
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
-  const run = argv[0] === WORKER_FLAG ? workerMain() : main(argv);
+  const run =
+    argv[0] === WORKER_FLAG
+      ? workerMain()
+      : argv[0] === ORGANIZATION_WORKER_FLAG
+        ? organizationWorkerMain()
+        : argv[0] === ORGANIZATION_COMMAND
+          ? organizationMain(argv.slice(1), machine)
+          : main(argv);
   run.catch((err: unknown) => {
     process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;

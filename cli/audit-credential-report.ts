@@ -36,7 +36,19 @@ export function auditCredentialReport(input: Buffer | string, options: Credentia
   const report = decodeCredentialReport(input, options.file);
   const { accountId, partition } = accountOf(report.rows);
   const users = report.users.map((row) =>
-    auditUser({ userName: row.user, userId: null, arn: row.arn, keys: reportRowKeys(row), usage: usageOf(row), exempt: false }, options.now, options.params),
+    auditUser(
+      {
+        userName: row.user,
+        userId: null,
+        arn: row.arn,
+        ...(row.userCreationTime ? { createdAt: row.userCreationTime } : {}),
+        keys: reportRowKeys(row),
+        usage: usageOf(row),
+        exempt: false,
+      },
+      options.now,
+      options.params,
+    ),
   );
   const root = report.root ? auditRoot(report.root.arn, reportRowKeys(report.root), usageOf(report.root), options.now, options.params) : null;
   return {

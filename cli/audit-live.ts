@@ -33,16 +33,7 @@ import {
 } from './audit-report';
 import { mapWithConcurrency } from './pool';
 
-/** The actions a live audit needs: all read-only. */
-export const LIVE_AUDIT_ACTIONS = [
-  'iam:GetAccountAuthorizationDetails',
-  'iam:ListAccessKeys',
-  'iam:GetAccessKeyLastUsed',
-  'config:DescribeConfigRules',
-  'ssm:DescribeDocument',
-  'kms:DescribeKey',
-  'kms:VerifyMac',
-] as const;
+export { LIVE_AUDIT_ACTIONS } from './permissions';
 
 /** How to audit the live account. */
 export interface LiveAuditOptions {
@@ -83,6 +74,7 @@ export async function auditAccount(reader: IamReader, options: LiveAuditOptions)
           userName: user.userName,
           userId: user.userId,
           arn: user.arn,
+          createdAt: user.createdAt,
           keys: facts.keys,
           usage: new Map(keys.map((k) => [k.key.slot, k.usage])),
           exempt: isExempt(user.tags, exemption),

@@ -64,6 +64,8 @@ export interface AuditUser {
   /** The rule's annotation for this user (what the Config console shows). */
   readonly annotation: string;
   readonly keys: readonly AuditKey[];
+  /** When the user was created (ISO 8601), when the source says. */
+  readonly createdAt?: string | null;
 }
 
 /** The root user's access keys (credential report only). CIS 1.4 / Security Hub IAM.4: there should be none. */
@@ -71,13 +73,25 @@ export interface RootAudit {
   readonly arn: string;
   readonly compliance: 'COMPLIANT' | 'NON_COMPLIANT';
   readonly reason: string;
+  /** The keys with their details (credential report); empty when only their presence is known. */
   readonly keys: readonly AuditKey[];
+  /**
+   * Set when the presence of root keys was read without their details (an organization audit
+   * reads iam:GetAccountSummary `AccountAccessKeysPresent`, 0 or 1).
+   */
+  readonly accessKeysPresent?: boolean;
 }
 
 /** Where the audit's facts came from. */
 export type AuditSource =
   | { readonly kind: 'credential-report'; readonly file: string; readonly generatedAt: string | null }
-  | { readonly kind: 'live'; readonly region: string; readonly profile: string | null };
+  | {
+      readonly kind: 'live';
+      readonly region: string;
+      readonly profile: string | null;
+      /** The role assumed in the account (organization audits); absent when the credentials were used as they are. */
+      readonly roleArn?: string;
+    };
 
 /** Counts over the report, for the summary line and CI dashboards. */
 export interface AuditSummary {
@@ -95,7 +109,7 @@ export interface AuditSummary {
   readonly keysToDelete: number;
   /** Keys whose keyage deactivation record runbook 2 would clear (re-activated by a person). */
   readonly recordsToClear: number;
-  /** Access keys of the root user (any status). */
+  /** Access keys of the root user (any status); 1 when only their presence is known. */
   readonly rootAccessKeys: number;
 }
 
@@ -142,6 +156,8 @@ export interface UserInput {
   readonly userName: string;
   readonly userId: string | null;
   readonly arn: string;
+  /** When the user was created, when known. */
+  readonly createdAt?: Date;
   readonly keys: readonly AccessKey[];
   /** Extra last-use detail, by slot. */
   readonly usage?: ReadonlyMap<1 | 2, KeyUsage>;
@@ -182,6 +198,7 @@ export function auditUser(input: UserInput, now: Date, params: DecisionParameter
     exempt: input.exempt,
     annotation: input.exempt ? exemptNote.trim() : verdict.annotation,
     keys,
+    createdAt: input.createdAt ? input.createdAt.toISOString() : null,
   };
 }
 
@@ -195,6 +212,23 @@ export function deletedUser(userName: string, userId: string | null, arn: string
     exempt: false,
     annotation: `User ${userName} was deleted during the audit.`,
     keys: [],
+    createdAt: null,
+  };
+}
+
+/**
+ * The root user as iam:GetAccountSummary tells it: whether it has an access key, not how many
+ * or how old (CIS 1.4, Security Hub IAM.4: there should be none).
+ */
+export function rootFromSummary(arn: string, accessKeysPresent: boolean): RootAudit {
+  return {
+    arn,
+    compliance: accessKeysPresent ? 'NON_COMPLIANT' : 'COMPLIANT',
+    reason: accessKeysPresent
+      ? 'The root user has an access key (iam:GetAccountSummary AccountAccessKeysPresent = 1); it should have none (CIS 1.4, Security Hub IAM.4). Audit the account\'s credential report to see the key\'s age and last use.'
+      : 'The root user has no access keys (iam:GetAccountSummary).',
+    keys: [],
+    accessKeysPresent,
   };
 }
 
@@ -260,7 +294,7 @@ export function summarize(users: readonly AuditUser[], root: RootAudit | null): 
     keysToDeactivate: keys.filter((k) => k.action === 'deactivate').length,
     keysToDelete: keys.filter((k) => k.action === 'delete').length,
     recordsToClear: keys.filter((k) => k.action === 'clear-record').length,
-    rootAccessKeys: root?.keys.length ?? 0,
+    rootAccessKeys: root ? Math.max(root.keys.length, root.accessKeysPresent ? 1 : 0) : 0,
   };
 }
 

@@ -29,7 +29,8 @@ export const CSV_COLUMNS = [
   'reason',
 ] as const;
 
-type Cell = string | number | boolean | null;
+/** A CSV cell before quoting. */
+export type Cell = string | number | boolean | null;
 
 /**
  * One CSV field (RFC 4180): quoted when it holds a comma, a double quote, CR or LF, or starts
@@ -43,6 +44,16 @@ export function csvField(value: Cell): string {
 
 /** The audit as CSV. */
 export function formatAuditCsv(report: AuditReport): string {
+  return [CSV_COLUMNS.join(','), ...auditCsvRows(report).map(csvLine)].join('\n') + '\n';
+}
+
+/** One CSV line from cells (no line end). */
+export function csvLine(cells: readonly Cell[]): string {
+  return cells.map(csvField).join(',');
+}
+
+/** The rows of one report, in `CSV_COLUMNS` order, unquoted. */
+export function auditCsvRows(report: AuditReport): Cell[][] {
   const rows: Cell[][] = [];
   const account = report.accountId;
   const keyCells = (k: AuditKey): Cell[] => [
@@ -68,5 +79,5 @@ export function formatAuditCsv(report: AuditReport): string {
     if (u.keys.length === 0) rows.push([...head, null, null, null, null, null, null, null, null, null, null, null, 'none', u.annotation]);
     for (const k of u.keys) rows.push([...head, ...keyCells(k)]);
   }
-  return [CSV_COLUMNS.join(','), ...rows.map((r) => r.map(csvField).join(','))].join('\n') + '\n';
+  return rows;
 }

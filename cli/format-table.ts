@@ -6,27 +6,42 @@
 import type { AuditKey, AuditReport, AuditUser } from './audit-report';
 import { textTable } from './text-table';
 
-const HEADERS = ['USER', 'SLOT', 'KEY ID', 'STATUS', 'AGE', 'LAST USED', 'VERDICT', 'ACTION', 'REASON'];
+/** The column headers of the key rows. */
+export const KEY_HEADERS = ['USER', 'SLOT', 'KEY ID', 'STATUS', 'AGE', 'LAST USED', 'VERDICT', 'ACTION', 'REASON'];
 
 /** The audit as a table for humans. */
 export function formatAuditTable(report: AuditReport): string {
-  const rows = report.users.flatMap((u) => (u.keys.length === 0 ? [userRow(u)] : u.keys.map((k) => keyRow(u.userName, k))));
+  const rows = keyRows(report);
   const out: string[] = [];
-  out.push(rows.length > 0 ? textTable(HEADERS, rows) : 'No IAM users.');
+  out.push(rows.length > 0 ? textTable(KEY_HEADERS, rows) : 'No IAM users.');
   out.push('');
   out.push(...rootLines(report));
-  const s = report.summary;
-  out.push(
-    `Summary: ${s.users} user${s.users === 1 ? '' : 's'}, ${s.nonCompliantUsers} non-compliant, ${s.notApplicableUsers} exempt or not applicable; ` +
-      `${s.keys} key${s.keys === 1 ? '' : 's'} (${s.activeKeys} active), ${s.keysToDeactivate} to deactivate, ${s.keysToDelete} to delete` +
-      `${s.recordsToClear > 0 ? `, ${s.recordsToClear} deactivation record${s.recordsToClear === 1 ? '' : 's'} to clear` : ''}.`,
-  );
-  out.push(
-    `Decided at ${report.now} with a limit of ${report.parameters.maxAccessKeyAgeDays} days (a key exactly ${report.parameters.maxAccessKeyAgeDays} days old is compliant)` +
-      `${report.parameters.exemptionTag ? `; exemption tag ${report.parameters.exemptionTag}` : ''}.`,
-  );
+  out.push(summaryLine(report));
+  out.push(decisionLine(report));
   out.push(sourceLine(report));
   return `${out.join('\n')}\n`;
+}
+
+/** One row per key (and per user without keys), in `KEY_HEADERS` order. */
+export function keyRows(report: AuditReport): string[][] {
+  return report.users.flatMap((u) => (u.keys.length === 0 ? [userRow(u)] : u.keys.map((k) => keyRow(u.userName, k))));
+}
+
+function summaryLine(report: AuditReport): string {
+  const s = report.summary;
+  return (
+    `Summary: ${s.users} user${s.users === 1 ? '' : 's'}, ${s.nonCompliantUsers} non-compliant, ${s.notApplicableUsers} exempt or not applicable; ` +
+      `${s.keys} key${s.keys === 1 ? '' : 's'} (${s.activeKeys} active), ${s.keysToDeactivate} to deactivate, ${s.keysToDelete} to delete` +
+      `${s.recordsToClear > 0 ? `, ${s.recordsToClear} deactivation record${s.recordsToClear === 1 ? '' : 's'} to clear` : ''}.`
+  );
+}
+
+/** "Decided at … with a limit of … days". */
+export function decisionLine(report: Pick<AuditReport, 'now' | 'parameters'>): string {
+  return (
+    `Decided at ${report.now} with a limit of ${report.parameters.maxAccessKeyAgeDays} days (a key exactly ${report.parameters.maxAccessKeyAgeDays} days old is compliant)` +
+    `${report.parameters.exemptionTag ? `; exemption tag ${report.parameters.exemptionTag}` : ''}.`
+  );
 }
 
 function keyRow(userName: string, k: AuditKey): string[] {
@@ -37,7 +52,8 @@ function userRow(u: AuditUser): string[] {
   return [u.userName, '-', '-', '-', '-', '-', u.compliance, 'none', u.annotation];
 }
 
-function lastUsed(k: AuditKey): string {
+/** A key's last use as the table shows it: a date, `never` or `unknown`. */
+export function lastUsed(k: AuditKey): string {
   if (k.lastUsedState === 'never') return 'never';
   if (k.lastUsedState === 'unknown' || !k.lastUsedAt) return 'unknown';
   return k.lastUsedAt.slice(0, 10);

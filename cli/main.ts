@@ -3,6 +3,9 @@
  *
  *   keyage audit --credential-report FILE   offline, from `aws iam get-credential-report`
  *   keyage audit                            live, read-only, default AWS credential chain
+ *   keyage audit --organization             every account of the organization, through a
+ *                                           read-only role in each
+ *   keyage audit … --security-hub           also import the findings, with a lifecycle
  *   keyage remediate --user NAME            the runbooks' remediation for one user; dry run
  *                                           unless --apply
  *   keyage pack --account ID --region R     the conformance pack rendered with literal values
@@ -13,7 +16,9 @@
  * Exit status: 0 all compliant (or the remediation did what it planned), 1 something is not
  * compliant, 2 a usage or input error (the message names the option, or the file, line and
  * column), 3 AWS refused or failed a call, or answered something unreadable (or an
- * unexpected failure): never 0 or 1 then, so a failure can never pass for a verdict.
+ * unexpected failure), or an account of an organization audit could not be audited, or Security
+ * Hub refused findings: never 0 or 1 then, so a failure can never pass for a verdict. Whatever
+ * was found is still printed.
  */
 import type { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import type { IAMClient } from '@aws-sdk/client-iam';
@@ -22,7 +27,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { Command, CommanderError, Option } from 'commander';
 import { version } from '../package.json';
 import { AwsCaller, type RetryPolicy } from '../lib/aws-call';
-import { createConfigClient, createIamClient, createKmsClient, createSsmClient } from '../lib/clients';
+import { awsErrorCode } from '../lib/aws-call';
 import { type DeployedSettings, readDeployedSettings } from '../lib/deployed-rule';
 import { AwsAccessDeniedError, AwsCallError, InvalidParameterError, KeyageError, messageOf, UnexpectedResponseError } from '../lib/errors';
 import { createLogger, type Logger } from '../lib/log';
@@ -39,11 +44,19 @@ import { formatAuditJson } from './format-json';
 import { formatAuditTable } from './format-table';
 import { readInputFile, readProcessStdin, withFileName } from './input';
 import { formatRemediationJson, formatRemediationTable } from './format-remediation';
-import { AUDIT_FORMATS, type AuditFormat, parseNow, parseRegion, REMEDIATE_FORMATS, type RemediateFormat } from './options';
+import { AUDIT_FORMATS, type AuditFormat, parseNow, REMEDIATE_FORMATS, type RemediateFormat } from './options';
 import { DEFAULT_RECORD_KEY, resolveRecordKey } from './record-key';
 import { type ParameterSources, leavesNonCompliantKeys, RemediateFailedError, type RemediateRequest, type RemediateResult, remediateUser } from './remediate';
 import { bundledPackTemplate, registerPackCommand } from './pack';
 import { createProgress } from './progress';
+import { type AwsClientFactory, defaultClientFactory } from './aws-clients';
+import { type AwsSettings, resolveAwsSettings } from './aws-settings';
+import { auditOrganization, callerIdentity, DEFAULT_ACCOUNT_CONCURRENCY, DEFAULT_AUDIT_ROLE_NAME } from './audit-organization';
+import { MEMBER_AUDIT_ACTIONS, ORGANIZATION_CALLER_ACTIONS, SECURITY_HUB_IMPORT_ACTIONS } from './permissions';
+import { formatOrganizationAsff, formatOrganizationCsv, formatOrganizationJson, formatOrganizationTable } from './format-organization';
+import { type OrganizationAuditReport, organizationHasFindings, organizationIncomplete } from './organization-report';
+import { parseAccountIds, parseConcurrency, parseOrganizationalUnitIds, parseRoleName } from './options';
+import { describeImport, FindingsNotImportedError, type ImportResult, importAudit } from './security-hub';
 
 /** Exit statuses. */
 export const EXIT = { ok: 0, findings: 1, usage: 2, failure: 3 } as const;
@@ -69,7 +82,15 @@ export interface CliIo {
   readonly readStdin?: () => Promise<Buffer>;
   /** An IAM client to use instead of building one from the default credential chain. */
   readonly iam?: IAMClient;
-  /** Clients for the deployed rule (Config), the deployed runbook (SSM) and the record key (KMS), likewise. */
+  /**
+   * Clients to use instead of the ones built from the profile and Region (tests and the
+   * benchmark point them at moto_server); `iam` above wins for the caller's own IAM client.
+   */
+  readonly clients?: Partial<AwsClientFactory>;
+  /**
+   * Clients for the deployed rule (Config), the deployed runbook (SSM) and the record key (KMS)
+   * of the caller's own account, instead of building them from the profile and Region.
+   */
   readonly config?: ConfigServiceClient;
   readonly ssm?: SSMClient;
   readonly kms?: KMSClient;
@@ -92,6 +113,13 @@ interface SharedOptions {
 interface AuditOptions extends SharedOptions {
   credentialReport?: string;
   format: AuditFormat;
+  organization?: boolean;
+  ou?: string;
+  accounts?: string;
+  exclude?: string;
+  roleName?: string;
+  concurrency?: string;
+  securityHub?: boolean;
 }
 
 interface RemediateOptions extends SharedOptions {
@@ -157,6 +185,7 @@ Examples:
   keyage audit --credential-report examples/credential-report.csv --now 2026-11-25T12:00:00Z
   aws iam get-credential-report --output json | keyage audit --credential-report - --format json
   keyage audit --profile security-audit --format asff > findings.json
+  keyage audit --organization --profile org-management --security-hub
   keyage remediate --user bob              # dry run: prints the plan, changes nothing
   keyage remediate --user bob --apply`,
     );
@@ -169,16 +198,25 @@ Examples:
         'With --credential-report, offline from the file "aws iam get-credential-report" gives; without it, live with read-only IAM calls.',
     )
     .option('--credential-report <file>', 'the credential report: raw CSV, its base64 Content, or the JSON output of "aws iam get-credential-report"; "-" reads standard input')
-    .addOption(new Option('--format <format>', 'output format').choices(AUDIT_FORMATS).default('table'));
+    .addOption(new Option('--format <format>', 'output format').choices(AUDIT_FORMATS).default('table'))
+    .option('--organization', 'audit every ACTIVE account of the organization (from the management or a delegated administrator account), assuming --role-name in each')
+    .option('--ou <ids>', 'with --organization: only the accounts in these OUs (or root) and the OUs under them, comma-separated')
+    .option('--accounts <ids>', 'with --organization: only these account IDs, comma-separated')
+    .option('--exclude <ids>', 'with --organization: leave these account IDs out, comma-separated')
+    .option('--role-name <name>', `with --organization: the read-only role to assume in each account (default ${DEFAULT_AUDIT_ROLE_NAME}, the member stack's)`)
+    .option('--concurrency <n>', `with --organization: accounts audited at once (default ${DEFAULT_ACCOUNT_CONCURRENCY})`)
+    .option('--security-hub', 'also import the findings into Security Hub (the Region of --region or the profile): PASSED and FAILED, and close findings of keys and users that are gone');
   addSharedOptions(audit);
   audit.addHelpText(
     'after',
     `
-Live audits need iam:GetAccountAuthorizationDetails (users with their tags, 1,000 a call),
-iam:ListAccessKeys and iam:GetAccessKeyLastUsed; for their defaults config:DescribeConfigRules
-(the deployed rule's MaxAccessKeyAge and ExemptionTag) and ssm:DescribeDocument (the deployed
-delete runbook's GracePeriodDays); to verify deactivation records kms:DescribeKey and
-kms:VerifyMac on the record key. They change nothing.`,
+Live audits need ${LIVE_AUDIT_ACTIONS_TEXT}; they change nothing.
+Their defaults are the deployed rule's MaxAccessKeyAge and ExemptionTag and the deployed delete
+runbook's GracePeriodDays (in each account, with --organization); flags override.
+--organization needs ${ORGANIZATION_CALLER_ACTIONS.join(', ')} where it runs, and in each other account
+a role (--role-name) allowing ${MEMBER_AUDIT_ACTIONS.join(', ')}.
+--security-hub needs ${SECURITY_HUB_IMPORT_ACTIONS.join(' and ')} in each account whose findings it imports.
+Exit status 3 when an account could not be audited or Security Hub refused findings; every result is still printed.`,
   );
   audit.action(async (opts: AuditOptions) => {
     setStatus(await runAudit(opts, io));
@@ -226,6 +264,9 @@ plans a deactivation), 2 usage error or no such user, 3 an AWS call was refused 
   return program;
 }
 
+const LIVE_AUDIT_ACTIONS_TEXT =
+  'iam:GetAccountAuthorizationDetails (users with their tags, 1,000 a call), iam:ListAccessKeys and iam:GetAccessKeyLastUsed; config:DescribeConfigRules and ssm:DescribeDocument (the deployed defaults); kms:DescribeKey and kms:VerifyMac (to verify deactivation records)';
+
 function addSharedOptions(cmd: Command): void {
   cmd
     .option(
@@ -236,8 +277,8 @@ function addSharedOptions(cmd: Command): void {
     .option('--grace-days <days>', `days a deactivated key stays before the delete stage removes it (default: the deployed delete runbook's when live, else ${DEFAULT_GRACE_PERIOD_DAYS})`)
     .option('--record-key <key>', `live only: the KMS key that signs and verifies deactivation records, by alias, ID or ARN, or "none" (default ${DEFAULT_RECORD_KEY})`)
     .option('--now <time>', 'the clock for every decision and record, ISO 8601 (e.g. 2026-11-25T12:00:00Z); default: the current time')
-    .option('--region <region>', 'AWS region for the SDK and for findings (default: AWS_REGION, else us-east-1)')
-    .option('--profile <name>', 'named profile from the shared AWS config files (default: the default credential chain)')
+    .option('--region <region>', 'AWS region for the SDK and for findings (default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s region, else us-east-1)')
+    .option('--profile <name>', 'named profile from the shared AWS config files, with its region (default: AWS_PROFILE, else the default credential chain)')
     .option('--verbose', 'log each action and AWS retry as JSON lines on standard error');
 }
 
@@ -247,7 +288,29 @@ interface Shared {
   flags: { maxAccessKeyAgeDays?: number; exemptionTag?: ExemptionTag | null; graceDays?: number };
   region: string;
   profile: string | null;
+  aws: AwsSettings;
   log: Logger;
+}
+
+function parseShared(opts: SharedOptions, io: CliIo): Shared {
+  const env = io.env ?? process.env;
+  const clock = io.clock ?? (() => new Date());
+  const exemptionTag = parseExemptionTag(opts.exemptionTag, '--exemption-tag');
+  const now = parseNow(opts.now, clock);
+  const flags = {
+    ...(opts.maxAge !== undefined ? { maxAccessKeyAgeDays: parseMaxAccessKeyAge(opts.maxAge, '--max-age') } : {}),
+    ...(opts.exemptionTag !== undefined ? { exemptionTag: exemptionTag ?? null } : {}),
+    ...(opts.graceDays !== undefined ? { graceDays: parseGracePeriodDays(opts.graceDays, '--grace-days') } : {}),
+  };
+  const aws = resolveAwsSettings({ ...(opts.profile !== undefined ? { profile: opts.profile } : {}), ...(opts.region !== undefined ? { region: opts.region } : {}) }, env);
+  return {
+    now,
+    flags,
+    region: aws.region,
+    profile: aws.profile,
+    aws,
+    log: createLogger({ level: opts.verbose ? 'debug' : 'warn', sink: (line) => io.stderr(`${line}\n`), clock }),
+  };
 }
 
 /** The decision parameters in force, and where each came from. */
@@ -256,23 +319,6 @@ interface Decided {
   exemptionTag?: ExemptionTag;
   graceDays: number;
   sources: ParameterSources;
-}
-
-function parseShared(opts: SharedOptions, io: CliIo): Shared {
-  const env = io.env ?? process.env;
-  const clock = io.clock ?? (() => new Date());
-  const exemptionTag = parseExemptionTag(opts.exemptionTag, '--exemption-tag');
-  return {
-    now: parseNow(opts.now, clock),
-    flags: {
-      ...(opts.maxAge !== undefined ? { maxAccessKeyAgeDays: parseMaxAccessKeyAge(opts.maxAge, '--max-age') } : {}),
-      ...(opts.exemptionTag !== undefined ? { exemptionTag: exemptionTag ?? null } : {}),
-      ...(opts.graceDays !== undefined ? { graceDays: parseGracePeriodDays(opts.graceDays, '--grace-days') } : {}),
-    },
-    region: parseRegion(opts.region, env.AWS_REGION ?? env.AWS_DEFAULT_REGION),
-    profile: opts.profile ?? null,
-    log: createLogger({ level: opts.verbose ? 'debug' : 'warn', sink: (line) => io.stderr(`${line}\n`), clock }),
-  };
 }
 
 /** Flags first, then the deployment (when live), then keyage's defaults. */
@@ -293,41 +339,102 @@ function decide(shared: Shared, deployed: DeployedSettings | null): Decided {
   };
 }
 
-/** One line on standard error: what the deployment said and what is in force. */
-function sayDecided(io: CliIo, shared: Shared, deployed: DeployedSettings, decided: Decided): void {
-  for (const problem of deployed.problems) io.stderr(`keyage: warning: ${problem}\n`);
+/** What the deployment said and what is in force, as lines for standard error (without the `keyage: ` prefix). */
+function decidedLines(shared: Shared, deployed: DeployedSettings, decided: Decided): string[] {
   const exemption = decided.exemptionTag ? formatExemptionTag(decided.exemptionTag) : 'none';
-  const where = deployed.rule ? `the deployed rule ${deployed.rule.name} in ${shared.region}` : deployed.problems.length ? `keyage's defaults (the deployed rule in ${shared.region} could not be read)` : `keyage's defaults (no keyage rule is deployed in ${shared.region})`;
-  io.stderr(
-    `keyage: using ${where}: MaxAccessKeyAge ${decided.maxAccessKeyAgeDays} (${decided.sources.maxAccessKeyAgeDays}), ExemptionTag ${exemption} (${decided.sources.exemptionTag}), GracePeriodDays ${decided.graceDays} (${decided.sources.graceDays}); flags override.\n`,
-  );
+  const where = deployed.rule
+    ? `the deployed rule ${deployed.rule.name} in ${shared.region}`
+    : deployed.problems.length
+      ? `keyage's defaults (the deployed rule in ${shared.region} could not be read)`
+      : `keyage's defaults (no keyage rule is deployed in ${shared.region})`;
+  return [
+    ...deployed.problems.map((problem) => `warning: ${problem}`),
+    `using ${where}: MaxAccessKeyAge ${decided.maxAccessKeyAgeDays} (${decided.sources.maxAccessKeyAgeDays}), ExemptionTag ${exemption} (${decided.sources.exemptionTag}), GracePeriodDays ${decided.graceDays} (${decided.sources.graceDays}); flags override.`,
+  ];
 }
 
-/** Config, SSM and KMS clients as the IAM client is built: injected, or from the credential chain. */
-function otherClients(shared: Shared, io: CliIo): { config: ConfigServiceClient; ssm: SSMClient; kms: () => KMSClient } {
-  const options = { region: shared.region, ...(shared.profile ? { profile: shared.profile } : {}) };
+function sayDecided(io: CliIo, shared: Shared, deployed: DeployedSettings, decided: Decided): void {
+  for (const line of decidedLines(shared, deployed, decided)) io.stderr(`keyage: ${line}\n`);
+}
+
+/** At most this many account IDs on one grouped line of an organization audit. */
+const ACCOUNTS_NAMED_PER_LINE = 10;
+
+/**
+ * Per-account lines of an organization audit, grouped: one line per distinct message with the
+ * accounts it applies to (sorted; at most ACCOUNTS_NAMED_PER_LINE named), so 500 accounts
+ * that all use the defaults make one line, not 500, and the output does not depend on which
+ * account finished first.
+ */
+class AccountLines {
+  private readonly byLine = new Map<string, string[]>();
+
+  add(account: string, line: string): void {
+    const accounts = this.byLine.get(line) ?? [];
+    accounts.push(account);
+    this.byLine.set(line, accounts);
+  }
+
+  print(io: CliIo): void {
+    for (const [line, accounts] of [...this.byLine].sort((a, b) => a[0].localeCompare(b[0]))) {
+      const sorted = [...accounts].sort();
+      const named = sorted.slice(0, ACCOUNTS_NAMED_PER_LINE).join(', ');
+      const more = sorted.length > ACCOUNTS_NAMED_PER_LINE ? ` and ${sorted.length - ACCOUNTS_NAMED_PER_LINE} more` : '';
+      io.stderr(`keyage: ${sorted.length === 1 ? 'account' : `${sorted.length} accounts`} ${named}${more}: ${line}\n`);
+    }
+  }
+}
+
+/** Config, SSM and KMS clients of the caller's own account: injected, or built as the IAM client is. */
+function ownAccountClients(shared: Shared, io: CliIo): { config: ConfigServiceClient; ssm: SSMClient; kms: () => KMSClient } {
+  let factory: AwsClientFactory | undefined;
+  const built = (): AwsClientFactory => (factory ??= clientFactory(shared, io));
   let kms = io.kms;
-  return { config: io.config ?? createConfigClient(options), ssm: io.ssm ?? createSsmClient(options), kms: () => (kms ??= createKmsClient(options)) };
+  return { config: io.config ?? built().config(), ssm: io.ssm ?? built().ssm(), kms: () => (kms ??= built().kms()) };
 }
 
-function iamReader(shared: Shared, io: CliIo): IamReader {
-  if (shared.profile && !io.iam && io.env === undefined) {
+/** The clients of this run: the injected ones, else built from the profile and Region. */
+function clientFactory(shared: Shared, io: CliIo): AwsClientFactory {
+  if (shared.profile && !io.iam && !io.clients && io.env === undefined) {
     // The SDK reads a profile's endpoint_url only from the AWS_PROFILE profile, not from the
     // client's `profile` option: so --profile works exactly like AWS_PROFILE, as in the AWS CLI.
     process.env.AWS_PROFILE = shared.profile;
   }
-  const iam = io.iam ?? createIamClient({ region: shared.region, ...(shared.profile ? { profile: shared.profile } : {}) });
-  const caller = new AwsCaller({
+  const built = defaultClientFactory(shared.region, shared.profile);
+  const factory: AwsClientFactory = { ...built, ...io.clients };
+  const injectedIam = io.iam;
+  return injectedIam ? { ...factory, iam: (credentials) => (credentials ? factory.iam(credentials) : injectedIam) } : factory;
+}
+
+function newCaller(shared: Shared, io: CliIo): AwsCaller {
+  return new AwsCaller({
     ...(io.retry ? { retry: io.retry } : {}),
     ...(io.sleep ? { sleep: io.sleep } : {}),
     pacing: true,
     onRetry: (info) => shared.log.debug('retrying AWS call', { ...info }),
   });
-  return { iam, caller, log: shared.log };
 }
+
+function iamReader(shared: Shared, io: CliIo): IamReader {
+  const iam = io.iam ?? clientFactory(shared, io).iam();
+  return { iam, caller: newCaller(shared, io), log: shared.log };
+}
+
+/** Options that make sense only with --organization. */
+const ORGANIZATION_ONLY = [
+  ['ou', '--ou'],
+  ['accounts', '--accounts'],
+  ['exclude', '--exclude'],
+  ['roleName', '--role-name'],
+  ['concurrency', '--concurrency'],
+] as const;
 
 async function runAudit(opts: AuditOptions, io: CliIo): Promise<number> {
   const shared = parseShared(opts, io);
+  if (opts.organization) return runOrganizationAudit(opts, shared, io);
+  for (const [key, flag] of ORGANIZATION_ONLY) {
+    if (opts[key] !== undefined) throw new InvalidParameterError(flag, opts[key], 'only with --organization');
+  }
   let report: AuditReport;
   if (opts.credentialReport !== undefined) {
     if (shared.flags.exemptionTag) {
@@ -342,11 +449,11 @@ async function runAudit(opts: AuditOptions, io: CliIo): Promise<number> {
     report = withFileName(name, () => auditCredentialReport(bytes, { now: shared.now, params, graceDays: decided.graceDays, file: name, region: shared.region }));
   } else {
     const reader = iamReader(shared, io);
-    const clients = otherClients(shared, io);
-    const deployed = await readDeployedSettings({ config: clients.config, ssm: clients.ssm, caller: reader.caller });
+    const own = ownAccountClients(shared, io);
+    const deployed = await readDeployedSettings({ config: own.config, ssm: own.ssm, caller: reader.caller });
     const decided = decide(shared, deployed);
     sayDecided(io, shared, deployed, decided);
-    const key = await resolveRecordKey(clients.kms, reader.caller, opts.recordKey ?? DEFAULT_RECORD_KEY, shared.region);
+    const key = await resolveRecordKey(own.kms, reader.caller, opts.recordKey ?? DEFAULT_RECORD_KEY, shared.region);
     if (!key.signer) io.stderr(`keyage: note: no record key (${key.why}): deactivation records cannot be verified, so no deletion is planned.\n`);
     const params = { maxAccessKeyAgeDays: decided.maxAccessKeyAgeDays, ...(decided.exemptionTag ? { exemptionTag: decided.exemptionTag } : {}) };
     const progress = createProgress({ write: io.stderr, isTTY: io.stderrIsTTY === true, label: 'keyage: reading access keys' });
@@ -366,8 +473,156 @@ async function runAudit(opts: AuditOptions, io: CliIo): Promise<number> {
     }
     shared.log.debug('live audit done', { calls: reader.caller.stats.attempts });
   }
+  let importTo: { factory: AwsClientFactory; caller: AwsCaller; accountId: string } | undefined;
+  if (opts.securityHub) {
+    // Before anything is printed: an import that cannot work is a usage error, as early as possible.
+    const factory = clientFactory(shared, io);
+    const caller = newCaller(shared, io);
+    const sts = factory.sts();
+    try {
+      const identity = await callerIdentity(sts, caller);
+      if (report.accountId !== null && report.accountId !== identity.accountId) {
+        throw new InvalidParameterError(
+          '--security-hub',
+          true,
+          `credentials of the audited account ${report.accountId}: these are of account ${identity.accountId}, and Security Hub accepts an account's findings (default product ARN) only from that account itself`,
+        );
+      }
+      importTo = { factory, caller, accountId: identity.accountId };
+    } finally {
+      sts.destroy();
+    }
+  }
   io.stdout(render(report, opts.format));
-  return hasFindings(report) ? EXIT.findings : EXIT.ok;
+  const status = hasFindings(report) ? EXIT.findings : EXIT.ok;
+  if (!importTo) return status;
+  const hub = importTo.factory.securityHub();
+  try {
+    const result = await importAudit({ securityHub: hub, caller: importTo.caller, ...(io.sleep ? { sleep: io.sleep } : {}) }, report, importTo.accountId, realNow(io));
+    return reportImports([result], [], io) ? EXIT.failure : status;
+  } catch (err) {
+    io.stderr(`keyage: Security Hub import failed: ${messageOf(err)}\n`);
+    return EXIT.failure;
+  } finally {
+    hub.destroy();
+  }
+}
+
+function realNow(io: CliIo): string {
+  return (io.clock ?? (() => new Date()))().toISOString();
+}
+
+/** Tell each import on standard error; true when any failed. */
+function reportImports(results: readonly ImportResult[], failures: readonly string[], io: CliIo): boolean {
+  for (const r of results) {
+    io.stderr(`keyage: ${describeImport(r)}\n`);
+    if (r.refused.length > 0) io.stderr(`keyage: ${new FindingsNotImportedError(r).message}\n`);
+  }
+  for (const f of failures) io.stderr(`keyage: ${f}\n`);
+  return failures.length > 0 || results.some((r) => r.refused.length > 0);
+}
+
+async function runOrganizationAudit(opts: AuditOptions, shared: Shared, io: CliIo): Promise<number> {
+  if (opts.credentialReport !== undefined) {
+    throw new InvalidParameterError('--credential-report', opts.credentialReport, 'not with --organization (the organization audit reads each account live)');
+  }
+  if (opts.ou !== undefined && opts.accounts !== undefined) {
+    throw new InvalidParameterError('--accounts', opts.accounts, 'either --accounts or --ou, not both');
+  }
+  const selection = {
+    organizationalUnits: opts.ou !== undefined ? parseOrganizationalUnitIds(opts.ou) : null,
+    accounts: opts.accounts !== undefined ? parseAccountIds(opts.accounts, '--accounts') : null,
+    exclude: opts.exclude !== undefined ? parseAccountIds(opts.exclude, '--exclude') : [],
+  };
+  const roleName = parseRoleName(opts.roleName ?? DEFAULT_AUDIT_ROLE_NAME);
+  const concurrency = parseConcurrency(opts.concurrency, DEFAULT_ACCOUNT_CONCURRENCY);
+  if (opts.recordKey !== undefined && opts.recordKey !== DEFAULT_RECORD_KEY && opts.recordKey !== 'none') {
+    throw new InvalidParameterError('--record-key', opts.recordKey, `with --organization, ${DEFAULT_RECORD_KEY} (each account's own record key) or none`);
+  }
+  const factory = clientFactory(shared, io);
+  const fallback = decide(shared, null);
+  const params = { maxAccessKeyAgeDays: fallback.maxAccessKeyAgeDays, ...(fallback.exemptionTag ? { exemptionTag: fallback.exemptionTag } : {}) };
+  const imports: ImportResult[] = [];
+  const importFailures: string[] = [];
+  const progress = createProgress({ write: io.stderr, isTTY: io.stderrIsTTY === true, label: 'keyage: auditing accounts', threshold: 1 });
+  const accountLines = new AccountLines();
+  let report: OrganizationAuditReport;
+  try {
+    report = await auditOrganization({
+      clients: factory,
+      now: shared.now,
+      params,
+      graceDays: fallback.graceDays,
+      region: shared.region,
+      profile: shared.profile,
+      roleName,
+      // Each account is judged as its own deployment judges: its rule, its runbook, its record key.
+      settingsFor: async (ctx) => {
+        const config = factory.config(ctx.credentials);
+        const ssm = factory.ssm(ctx.credentials);
+        try {
+          const deployed = await readDeployedSettings({ config, ssm, caller: ctx.reader.caller });
+          const decided = decide(shared, deployed);
+          for (const line of decidedLines(shared, deployed, decided)) accountLines.add(ctx.account.accountId, line);
+          const key = await resolveRecordKey(() => factory.kms(ctx.credentials), ctx.reader.caller, opts.recordKey ?? DEFAULT_RECORD_KEY, shared.region);
+          if (!key.signer) accountLines.add(ctx.account.accountId, `note: no record key (${key.why}): no deletion is planned there.`);
+          return {
+            params: { maxAccessKeyAgeDays: decided.maxAccessKeyAgeDays, ...(decided.exemptionTag ? { exemptionTag: decided.exemptionTag } : {}) },
+            graceDays: decided.graceDays,
+            sources: decided.sources,
+            ...(key.signer ? { signer: key.signer } : {}),
+          };
+        } finally {
+          config.destroy();
+          ssm.destroy();
+        }
+      },
+      selection,
+      concurrency,
+      log: shared.log,
+      caller: { ...(io.retry ? { retry: io.retry } : {}), ...(io.sleep ? { sleep: io.sleep } : {}) },
+      onProgress: (done, total) => progress.update(done, total),
+      ...(opts.securityHub
+        ? {
+            afterAccount: async (ctx, accountReport) => {
+              const hub = factory.securityHub(ctx.credentials);
+              try {
+                imports.push(await importAudit({ securityHub: hub, caller: ctx.reader.caller, ...(io.sleep ? { sleep: io.sleep } : {}) }, accountReport, ctx.account.accountId, realNow(io)));
+              } catch (err) {
+                importFailures.push(`Security Hub import for account ${ctx.account.accountId} failed: ${messageOf(err)}`);
+              } finally {
+                hub.destroy();
+              }
+            },
+          }
+        : {}),
+    });
+  } finally {
+    progress.finish();
+    accountLines.print(io);
+  }
+  io.stdout(renderOrganization(report, opts.format));
+  const notAudited = report.accounts.filter((e) => !e.audited);
+  if (notAudited.length > 0) {
+    io.stderr(`keyage: ${notAudited.length} of ${report.accounts.length} account${report.accounts.length === 1 ? '' : 's'} not audited:\n`);
+    for (const e of notAudited) io.stderr(`keyage:   ${e.accountId}${e.name ? ` (${e.name})` : ''}: ${e.reason}\n`);
+  }
+  const importFailed = opts.securityHub ? reportImports([...imports].sort((a, b) => a.accountId.localeCompare(b.accountId)), importFailures, io) : false;
+  if (organizationIncomplete(report) || importFailed) return EXIT.failure;
+  return organizationHasFindings(report) ? EXIT.findings : EXIT.ok;
+}
+
+function renderOrganization(report: OrganizationAuditReport, format: AuditFormat): string {
+  switch (format) {
+    case 'json':
+      return formatOrganizationJson(report);
+    case 'csv':
+      return formatOrganizationCsv(report);
+    case 'asff':
+      return formatOrganizationAsff(report);
+    case 'table':
+      return formatOrganizationTable(report);
+  }
 }
 
 /** How far `--now` may be from the real clock when `--apply` writes to IAM without `--replay`. */
@@ -391,8 +646,8 @@ async function runRemediate(opts: RemediateOptions, io: CliIo): Promise<number> 
     throw new InvalidParameterError('--user', opts.user, 'one IAM user name or user ID (AIDA…); keyage remediate acts on one user at a time');
   }
   const reader = iamReader(shared, io);
-  const clients = otherClients(shared, io);
-  const deployed = await readDeployedSettings({ config: clients.config, ssm: clients.ssm, caller: reader.caller });
+  const own = ownAccountClients(shared, io);
+  const deployed = await readDeployedSettings({ config: own.config, ssm: own.ssm, caller: reader.caller });
   const decided = decide(shared, deployed);
   if (opts.apply && deployed.problems.length > 0 && (shared.flags.maxAccessKeyAgeDays === undefined || shared.flags.exemptionTag === undefined)) {
     throw new InvalidParameterError(
@@ -402,7 +657,7 @@ async function runRemediate(opts: RemediateOptions, io: CliIo): Promise<number> 
     );
   }
   sayDecided(io, shared, deployed, decided);
-  const key = await resolveRecordKey(clients.kms, reader.caller, opts.recordKey ?? DEFAULT_RECORD_KEY, shared.region);
+  const key = await resolveRecordKey(own.kms, reader.caller, opts.recordKey ?? DEFAULT_RECORD_KEY, shared.region);
   if (!key.signer) {
     io.stderr(
       opts.apply
@@ -449,13 +704,30 @@ function render(report: AuditReport, format: AuditFormat): string {
   }
 }
 
+const NETWORK_CODES = new Set(['ENOTFOUND', 'ECONNREFUSED', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'UND_ERR_SOCKET', 'TimeoutError']);
+
+/** When a call could not reach its endpoint and an endpoint override is set, say which. */
+function endpointHint(err: unknown, io: CliIo): string {
+  const network = NETWORK_CODES.has(awsErrorCode(err) ?? '') || /\b(ENOTFOUND|ECONNREFUSED|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH)\b/.test(messageOf(err));
+  if (!network) return '';
+  let endpoints: Readonly<Record<string, string>>;
+  try {
+    endpoints = resolveAwsSettings({}, io.env ?? process.env).endpoints;
+  } catch {
+    return '';
+  }
+  const set = Object.entries(endpoints);
+  if (set.length === 0) return '';
+  return ` (the endpoint is set by ${set.map(([name, url]) => `${name}=${url}`).join(', ')}: is it right, and is the service listening there?)`;
+}
+
 function reportError(err: unknown, io: CliIo): number {
   if (err instanceof CommanderError) {
     // commander has already written its message (or the help) to stderr/stdout
     return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (err instanceof AwsAccessDeniedError || err instanceof AwsCallError || err instanceof UnexpectedResponseError) {
-    io.stderr(`keyage: ${err.message}\n`);
+    io.stderr(`keyage: ${err.message}${endpointHint(err, io)}\n`);
     return EXIT.failure;
   }
   if (err instanceof KeyageError) {

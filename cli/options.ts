@@ -39,9 +39,60 @@ export function parseNow(value: string | undefined, clock: () => Date): Date {
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
-/** `--region`: an AWS region name. */
-export function parseRegion(value: string | undefined, fallback: string | undefined): string {
+/**
+ * `--region`: an AWS region name.
+ * @param source how the value is named in the error (`--region`, `AWS_REGION`, a profile's `region`).
+ */
+export function parseRegion(value: string | undefined, fallback: string | undefined, source = '--region'): string {
   const region = (value ?? fallback ?? DEFAULT_REGION).trim();
-  if (!REGION.test(region)) throw new InvalidParameterError('--region', region, 'an AWS region name such as us-east-1');
+  if (!REGION.test(region)) throw new InvalidParameterError(source, region, 'an AWS region name such as us-east-1');
   return region;
+}
+
+const ACCOUNT_ID = /^\d{12}$/;
+const OU_OR_ROOT_ID = /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/;
+const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
+
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** `--accounts`, `--exclude`: comma-separated 12-digit account IDs, each once. */
+export function parseAccountIds(value: string, option: string): string[] {
+  const ids = list(value);
+  if (ids.length === 0 || !ids.every((id) => ACCOUNT_ID.test(id))) {
+    throw new InvalidParameterError(option, value, '12-digit AWS account IDs, comma-separated (111122223333,444455556666)');
+  }
+  return [...new Set(ids)];
+}
+
+/** `--ou`: comma-separated OU IDs (`ou-ab12-cd34ef56`) or the root ID (`r-ab12`). */
+export function parseOrganizationalUnitIds(value: string): string[] {
+  const ids = list(value);
+  if (ids.length === 0 || !ids.every((id) => OU_OR_ROOT_ID.test(id))) {
+    throw new InvalidParameterError('--ou', value, 'OU IDs ("ou-" then 4-32 and 8-32 lower-case letters or digits, e.g. ou-ab12-cd34ef56) or the root ID (r-ab12), comma-separated');
+  }
+  return [...new Set(ids)];
+}
+
+/** `--role-name`: an IAM role name (1-64 letters, digits and `+=,.@_-`). */
+export function parseRoleName(value: string): string {
+  if (!ROLE_NAME.test(value)) throw new InvalidParameterError('--role-name', value, 'an IAM role name: 1 to 64 letters, digits and + = , . @ _ -');
+  return value;
+}
+
+/** The most accounts `--concurrency` allows at once. */
+export const MAX_ACCOUNT_CONCURRENCY = 32;
+
+/** `--concurrency`: accounts audited at once, 1 to `MAX_ACCOUNT_CONCURRENCY`. */
+export function parseConcurrency(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = /^\d{1,3}$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ACCOUNT_CONCURRENCY) {
+    throw new InvalidParameterError('--concurrency', value, `a whole number of accounts from 1 to ${MAX_ACCOUNT_CONCURRENCY} (default ${fallback})`);
+  }
+  return n;
 }

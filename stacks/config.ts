@@ -131,6 +131,19 @@ export interface MemberSettings {
    * @default - no central target
    */
   readonly centralEventBusArn?: string;
+  /**
+   * The account (the organization's management account, or the delegated administrator) whose
+   * principals may assume the read-only `keyage-audit` role that `keyage audit --organization` uses.
+   * @default - no audit role
+   */
+  readonly auditAccountId?: string;
+  /**
+   * Let the audit role also import its account's findings (`keyage audit --organization --security-hub`):
+   * securityhub:GetFindings and securityhub:BatchImportFindings on the account's own hub and product.
+   * Only with `auditAccountId`.
+   * @default false (read-only)
+   */
+  readonly auditRoleImportsFindings?: boolean;
 }
 
 /** Where the StackSet puts the member stack, and how. */
@@ -253,6 +266,8 @@ const MEMBER_KEYS = [
   'logLevel',
   'recordSignerRoleNames',
   'centralEventBusArn',
+  'auditAccountId',
+  'auditRoleImportsFindings',
 ] as const;
 
 const ORGANIZATION_KEYS = [
@@ -284,6 +299,7 @@ export const DEFAULT_MAX_CONCURRENT_COUNT = 10;
 export const MAX_USER_TAGS = 40;
 
 const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
+const ACCOUNT_ID = /^\d{12}$/;
 const OU_OR_ROOT_ID = /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/;
 const STACK_SET_NAME = /^[a-zA-Z][-a-zA-Z0-9]{0,127}$/;
 const BUCKET_PREFIX = /^[a-z0-9][a-z0-9-]*[a-z0-9]$/;
@@ -335,7 +351,20 @@ export function resolveMemberSettings(raw: Readonly<Record<string, unknown>>, na
       'centralEventBusArn',
       optionalString(raw.centralEventBusArn, nameOf('centralEventBusArn'), EVENT_BUS_ARN, 'the ARN of an EventBridge event bus, arn:aws:events:REGION:ACCOUNT:event-bus/NAME'),
     ),
+    ...auditRoleSettings(raw, nameOf),
   };
+}
+
+/** `auditAccountId` and `auditRoleImportsFindings`: present only when an audit role is asked for. */
+function auditRoleSettings(raw: Readonly<Record<string, unknown>>, nameOf: (key: string) => string): Pick<MemberSettings, 'auditAccountId' | 'auditRoleImportsFindings'> {
+  const auditAccountId = optionalString(raw.auditAccountId, nameOf('auditAccountId'), ACCOUNT_ID, 'the 12-digit ID of the management or delegated administrator account that runs keyage audit --organization');
+  if (!auditAccountId) {
+    if (raw.auditRoleImportsFindings !== undefined && raw.auditRoleImportsFindings !== null) {
+      throw new InvalidParameterError(nameOf('auditRoleImportsFindings'), raw.auditRoleImportsFindings, `only with ${nameOf('auditAccountId')} (there is no audit role without it)`);
+    }
+    return {};
+  }
+  return { auditAccountId, auditRoleImportsFindings: bool(raw.auditRoleImportsFindings, nameOf('auditRoleImportsFindings'), false) };
 }
 
 /**
@@ -443,7 +472,17 @@ export function parseKeyageSettings(raw: unknown): KeyageSettings {
   const member = resolveMemberSettings(settings);
   const tags = resolveTags(settings.tags);
   const wantsOrganization = ORGANIZATION_KEYS.some((k) => settings[k] !== undefined);
-  return wantsOrganization ? { member, organization: resolveOrganizationSettings(settings), tags } : { member, tags };
+  if (!wantsOrganization) return { member, tags };
+  const organization = resolveOrganizationSettings(settings);
+  if (member.auditAccountId && organization.regions.length > 1) {
+    // An IAM role is global: a StackSet instance per Region would create keyage-audit again.
+    throw new InvalidParameterError(
+      settingName('auditAccountId'),
+      member.auditAccountId,
+      `a StackSet of ONE Region: the keyage-audit role is global, and the instance in a second Region would create it again (CloudFormation refuses); deploy the role with one Region, or leave ${settingName('auditAccountId')} out`,
+    );
+  }
+  return { member, organization, tags };
 }
 
 /** Reads a CDK context value (`app.node.tryGetContext`). */

@@ -34,6 +34,7 @@ import {
 import { RULE_CONFIG_ACTIONS, RULE_IAM_ACTIONS } from '../rules/access-key-age/permissions';
 import { AUTOMATION_SUCCESS_STATUSES, KeyageAlarms } from './alarms';
 import { KeyageCentralEvents } from './central-events';
+import { KeyageAuditRole } from './audit-role';
 import { type MemberSettings, resolveMemberSettings } from './config';
 import { loadCheckedConformancePack, packInputParameters } from './conformance-pack';
 import { scopedStatements } from './iam-scopes';
@@ -97,6 +98,8 @@ export class KeyageMember extends Construct {
   public readonly recordKey: RecordKey;
   /** The alarms on the functions and the runbooks. */
   public readonly alarms: KeyageAlarms;
+  /** The read-only role `keyage audit --organization` assumes, when `auditAccountId` is set. */
+  public readonly auditRole?: KeyageAuditRole;
 
   constructor(scope: Construct, id: string, props: KeyageMemberProps = {}) {
     super(scope, id);
@@ -367,6 +370,14 @@ export class KeyageMember extends Construct {
 
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn, description: 'SNS topic of keyage notifications' });
     new CfnOutput(this, 'AutomationRoleArn', { value: this.automationRole.roleArn, description: 'AutomationAssumeRole of the keyage runbooks' });
+
+    if (settings.auditAccountId) {
+      this.auditRole = new KeyageAuditRole(this, 'AuditRole', {
+        trustedAccountId: settings.auditAccountId,
+        securityHubImport: settings.auditRoleImportsFindings === true,
+        recordKeyArn: this.recordKey.key.keyArn,
+      });
+    }
 
     this.acknowledgeNagFindings({ rule: ruleRole, remediation: remediationRole, automation: this.automationRole, scheduler: schedulerRole });
   }

@@ -270,11 +270,17 @@ describe('keyage audit (live)', () => {
     expect(run.stderr).toContain('Unexpected answer from iam:GetAccountAuthorizationDetails: a user has no UserName, UserId, Arn or CreateDate (odd).');
   });
 
-  it('asff from a live audit names the access key as a resource', async () => {
+  it('asff from a live audit names the access key as a resource, under the ID an offline audit gives the same key', async () => {
     givenAccount([{ name: 'bob', keys: [{ days: 200, usedDaysAgo: 2 }] }]);
     const run = await runCli(['audit', '--now', PINNED_NOW, '--format', 'asff'], { iam: new IAMClient({ region: 'us-east-1' }) });
-    const [finding] = JSON.parse(run.stdout) as AsffFinding[];
-    expect(finding?.Id).toBe(`keyage/IAM.3/${ACCOUNT}/bob/${keyId('bob', 1)}`);
+    const findings = JSON.parse(run.stdout) as AsffFinding[];
+    const createdSecond = daysAgo(200).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    expect(findings.map((f) => [f.Id, f.Compliance.Status])).toEqual([
+      [`keyage/IAM.3/${ACCOUNT}/user/bob`, 'FAILED'],
+      [`keyage/IAM.3/${ACCOUNT}/user/bob/key/${createdSecond}`, 'FAILED'],
+    ]);
+    const finding = findings[1];
+    expect(finding?.ProductFields['keyage/AccessKeyId']).toBe(keyId('bob', 1));
     expect(finding?.Resources.map((r) => [r.Type, r.Id])).toEqual([
       ['AwsIamAccessKey', `AWS::IAM::AccessKey:${keyId('bob', 1)}`],
       ['AwsIamUser', `arn:aws:iam::${ACCOUNT}:user/bob`],

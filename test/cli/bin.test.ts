@@ -9,6 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListAccessKeysCommand } from '@aws-sdk/client-iam';
+import { GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import type { AuditReport } from '../../cli/audit-report';
 import { DAY_MS } from '../../rules/access-key-age/policy';
 import { createUserWithKeys, describeWithMoto, newMotoAccount, recordKeyOf } from '../harness/moto';
@@ -52,6 +53,16 @@ describe('the keyage bin', () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(/bad-date\.csv \(line 3, column 10\)/);
+  });
+
+  it('an unknown --profile exits 2 naming it; a bad AWS_ENDPOINT_URL exits 2 naming the variable', () => {
+    const profile = keyage(['audit', '--profile', 'nope']);
+    expect(profile.code).toBe(2);
+    expect(profile.stdout).toBe('');
+    expect(profile.stderr).toContain('keyage: profile "nope" (from --profile) is not in ');
+    const endpoint = keyage(['audit'], cleanEnv({ AWS_ENDPOINT_URL: 'moto:5000' }));
+    expect(endpoint.code).toBe(2);
+    expect(endpoint.stderr).toContain('keyage: Invalid value for parameter AWS_ENDPOINT_URL: "moto:5000". Allowed: an http:// or https:// URL');
   });
 
   it('exits 0 on an all-compliant report', () => {
@@ -106,7 +117,9 @@ describe('the keyage bin', () => {
 /** keyage's own lines on standard error (the SDK may print its own Node version notice). */
 const keyageLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('keyage:'));
 /** All a live run should say there: which parameters it used. */
-const USING_DEFAULTS = "keyage: using keyage's defaults (no keyage rule is deployed in us-east-1): MaxAccessKeyAge 90 (default), ExemptionTag none (default), GracePeriodDays 14 (default); flags override.";
+const usingDefaults = (region: string) =>
+  `keyage: using keyage's defaults (no keyage rule is deployed in ${region}): MaxAccessKeyAge 90 (default), ExemptionTag none (default), GracePeriodDays 14 (default); flags override.`;
+const USING_DEFAULTS = usingDefaults('us-east-1');
 
 describeWithMoto('the keyage bin against moto_server', () => {
   it('a live audit reaches the account through AWS_ENDPOINT_URL and the default credential chain', async () => {
@@ -126,7 +139,7 @@ describeWithMoto('the keyage bin against moto_server', () => {
     }
   });
 
-  it('--profile reads credentials and endpoint from the shared AWS config files', async () => {
+  it('--profile reads credentials, endpoint and Region from the shared AWS config files', async () => {
     const account = await newMotoAccount();
     const dir = mkdtempSync(join(tmpdir(), 'keyage-profile-'));
     try {
@@ -134,17 +147,43 @@ describeWithMoto('the keyage bin against moto_server', () => {
       await createUserWithKeys(account.iam, 'carol', 0);
       const c = account.credentials;
       writeFileSync(join(dir, 'credentials'), `[audit]\naws_access_key_id = ${c.accessKeyId}\naws_secret_access_key = ${c.secretAccessKey}\naws_session_token = ${c.sessionToken}\n`);
-      writeFileSync(join(dir, 'config'), `[profile audit]\nregion = us-east-1\nendpoint_url = ${account.endpoint}\n`);
+      writeFileSync(join(dir, 'config'), `[profile audit]\nregion = eu-west-1\nendpoint_url = ${account.endpoint}\n`);
       const env = { ...cleanEnv(), AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials') };
       const run = keyage(['audit', '--profile', 'audit', '--format', 'json'], env);
-      expect(keyageLines(run.stderr)).toEqual([USING_DEFAULTS]);
+      // The profile's Region for every client: the record key made in us-east-1 is not found in eu-west-1.
+      expect(keyageLines(run.stderr)).toEqual([
+        usingDefaults('eu-west-1'),
+        'keyage: note: no record key (there is no KMS key alias/keyage-deactivation-records in eu-west-1): deactivation records cannot be verified, so no deletion is planned.',
+      ]);
       expect(run.code).toBe(0);
       const report = JSON.parse(run.stdout) as AuditReport;
-      expect(report.source).toEqual({ kind: 'live', region: 'us-east-1', profile: 'audit' });
+      // The profile's Region, as the AWS CLI takes it.
+      expect(report.source).toEqual({ kind: 'live', region: 'eu-west-1', profile: 'audit' });
+      expect(report.region).toBe('eu-west-1');
       expect(report.accountId).toBe(account.accountId);
       expect(report.users.map((u) => u.userName)).toEqual(['carol']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      account.iam.destroy();
+      account.config.destroy();
+    }
+  });
+
+  it('--security-hub imports the findings into the account\'s Security Hub through AWS_ENDPOINT_URL', async () => {
+    const account = await newMotoAccount();
+    const hub = new SecurityHubClient({ endpoint: account.endpoint, region: account.region, credentials: account.credentials });
+    try {
+      await createUserWithKeys(account.iam, 'bob', 1);
+      const run = keyage(['audit', '--security-hub', '--now', new Date(Date.now() + 91 * DAY_MS).toISOString()], cleanEnv(account.env()));
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`keyage: Security Hub us-east-1, account ${account.accountId}: 2 FAILED and 0 PASSED finding(s) imported, 0 closed (ARCHIVED).`);
+      const found = await hub.send(new GetFindingsCommand({ MaxResults: 100 }));
+      expect((found.Findings ?? []).map((f) => [f.GeneratorId, f.Compliance?.Status, f.RecordState]).sort()).toEqual([
+        ['keyage/IAM.3/access-key', 'FAILED', 'ACTIVE'],
+        ['keyage/IAM.3/user', 'FAILED', 'ACTIVE'],
+      ]);
+    } finally {
+      hub.destroy();
       account.iam.destroy();
       account.config.destroy();
     }

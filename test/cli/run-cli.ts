@@ -17,6 +17,15 @@ export const EXAMPLE = 'examples/credential-report.csv';
 /** The clock the examples and goldens are pinned to (docs/cli.md uses the same). */
 export const PINNED_NOW = '2026-11-25T12:00:00Z';
 
+/**
+ * The environment of an in-process run: no AWS variables, and shared config files that do not
+ * exist, so a developer's own ~/.aws profiles never reach a test.
+ */
+export const ISOLATED_ENV: Readonly<Record<string, string>> = {
+  AWS_CONFIG_FILE: join(ROOT, 'no-such-aws-config'),
+  AWS_SHARED_CREDENTIALS_FILE: join(ROOT, 'no-such-aws-credentials'),
+};
+
 export interface CliRun {
   readonly code: number;
   readonly stdout: string;
@@ -35,7 +44,7 @@ export async function runCli(argv: readonly string[], io: Partial<CliIo> = {}): 
       stderr += t;
     },
     cwd: ROOT,
-    env: {},
+    env: ISOLATED_ENV,
     clock: () => new Date('2030-01-01T00:00:00Z'), // a wall clock no test should depend on
     readStdin: async () => Buffer.alloc(0),
     ...io,
