@@ -74,7 +74,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 #findings td.mono, .mono { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
 #more { margin-top: 10px; }
 .hidden { display: none; }
-.nw { white-space: nowrap; }
+.nw, td.user { white-space: nowrap; }
 footer { color: var(--muted); font-size: 12.5px; padding-bottom: 28px; }
 @media print { .controls, #more { display: none; } section { break-inside: avoid; } #findings thead th { position: static; } }
 `;

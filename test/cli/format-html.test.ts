@@ -70,7 +70,8 @@ describe('formatAuditHtml: one self-contained file', () => {
   const html = formatAuditHtml(example(), CTX);
 
   it('names no URL and loads nothing: no src, href, url(), @import or http(s) anywhere', () => {
-    expect(html).not.toMatch(/https?:|\/\/[a-z]/i);
+    expect(html).not.toMatch(/\b(https?|ftp|wss?|data|blob|javascript):/i);
+    expect(html).not.toMatch(/=\s*["']?\/\//); // no protocol-relative address
     expect(html).not.toMatch(/\s(src|href|action|formaction|srcset|xlink:href)=/i);
     expect(html).not.toMatch(/url\(|@import/i);
   });
@@ -127,6 +128,7 @@ describe('formatAuditHtml: report strings are text, never markup', () => {
     expect(outside).not.toContain('<img');
     expect(outside).not.toContain('<b>');
     expect(outside).not.toContain('<svg onload');
+    expect(html.match(/<script/gi)).toHaveLength(2);
   });
 
   it('shows a hostile name in the list of keys falling due as escaped text', () => {
