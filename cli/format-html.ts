@@ -433,7 +433,7 @@ function dueSection(scoped: readonly Scoped[], accounts: ReportData['accounts'])
         listed
           .map(({ account, user, k }) => {
             const acct = accounts && account !== null ? `<td class="mono">${h(accounts[account]?.id ?? '')}</td>` : '';
-            return `<tr>${acct}<td>${h(user)}</td><td class="num mono">${h(k.accessKeyId ?? `slot ${k.slot}`)}</td><td class="num">${k.ageDays} d</td><td>${h(k.dueAt.slice(0, 16).replace('T', ' '))} UTC</td><td class="num">${plural(k.daysUntilDue, 'day')}</td></tr>`;
+            return `<tr>${acct}<td class="user">${h(user)}</td><td class="num mono">${h(k.accessKeyId ?? `slot ${k.slot}`)}</td><td class="num">${k.ageDays} d</td><td>${h(k.dueAt.slice(0, 16).replace('T', ' '))} UTC</td><td class="num">${plural(k.daysUntilDue, 'day')}</td></tr>`;
           })
           .join('\n') +
         '\n</tbody>\n</table>';
@@ -462,7 +462,7 @@ const FINDINGS_COLUMNS: ReadonlyArray<readonly [string, string, boolean]> = [
   ['slot', 'Slot', true],
   ['key', 'Key ID', false],
   ['status', 'Status', false],
-  ['age', 'Age (days)', true],
+  ['age', 'Age (d)', true],
   ['due', 'Due', true],
   ['last', 'Last used', false],
   ['verdict', 'Verdict', false],

@@ -21,7 +21,7 @@ h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 16px; margin: 0 0 10px; }
 .sub { color: var(--muted); margin: 0 0 14px; }
 section { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 14px 18px; margin: 0 0 16px; }
-.cols { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+.cols { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; margin: 0 0 16px; }
 .cols > section { margin: 0; }
 @media (max-width: 860px) { .cols { grid-template-columns: 1fr; } }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0; }
@@ -70,11 +70,13 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 #findings th[aria-sort=ascending] button::after { content: " \\25B2"; font-size: 10px; }
 #findings th[aria-sort=descending] button::after { content: " \\25BC"; font-size: 10px; }
 #findings thead th { position: sticky; top: 0; background: var(--card); }
-#findings td.reason { color: var(--muted); min-width: 260px; }
+#findings td.reason { color: var(--muted); min-width: 180px; }
 #findings td.mono, .mono { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
 #more { margin-top: 10px; }
 .hidden { display: none; }
-.nw, td.user { white-space: nowrap; }
+.nw { white-space: nowrap; }
+td.user { min-width: 9em; }
+#due-table td:not(.user) { white-space: nowrap; }
 footer { color: var(--muted); font-size: 12.5px; padding-bottom: 28px; }
 @media print { .controls, #more { display: none; } section { break-inside: avoid; } #findings thead th { position: static; } }
 `;

@@ -190,6 +190,7 @@ Exit status: 0 all compliant, 1 something is not compliant, 2 usage or input err
 Examples:
   keyage audit --credential-report examples/credential-report.csv --now 2026-11-25T12:00:00Z
   aws iam get-credential-report --output json | keyage audit --credential-report - --format json
+  keyage audit --credential-report report.json --format html --output report.html
   keyage audit --profile security-audit --format asff > findings.json
   keyage audit --organization --profile org-management --security-hub
   keyage remediate --user bob              # dry run: prints the plan, changes nothing

@@ -133,7 +133,7 @@ describe('formatAuditHtml: report strings are text, never markup', () => {
 
   it('shows a hostile name in the list of keys falling due as escaped text', () => {
     // "><script>alert(2)</script> has a key 88 days old: due in 3 days.
-    expect(outside).toContain('<td>&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;</td>');
+    expect(outside).toContain('<td class="user">&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;</td>');
   });
 
   it('embeds the names in the data block with < > & escaped, so none can end the block, and the data still holds them exactly', () => {
