@@ -373,7 +373,7 @@ function cardsHtml(cards: readonly Card[]): string {
     .map((c) => {
       const tone = c.tone && c.value !== null && (c.tone === 'ok' || c.value > 0) ? ` ${c.tone}` : '';
       const value = c.value === null ? h(c.text ?? '\u2014') : String(c.value);
-      return `<div class="card${tone}" data-${c.kind}="${h(c.field)}"${c.value === null ? '' : ` data-value="${c.value}"`}><span class="n">${value}</span><span class="l">${h(c.label)}</span></div>`;
+      return `<div class="card${tone}" data-${c.kind}="${h(c.field)}"${c.value === null ? '' : ` data-value="${c.value}"`}><span class="n${c.value === null ? ' word' : ''}">${value}</span><span class="l">${h(c.label)}</span></div>`;
     })
     .join('\n')}\n</div>`;
 }

@@ -35,6 +35,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: 10px; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; }
 .card .n { display: block; font-size: 24px; font-weight: 650; font-variant-numeric: tabular-nums; }
+.card .n.word { font-size: 17px; padding: 5px 0 4px; }
 .card .l { color: var(--muted); font-size: 12.5px; }
 .card.bad .n { color: var(--bad); }
 .card.ok .n { color: var(--ok); }

@@ -32,6 +32,7 @@ export function describeWithBrowser(name: string, fn: () => void): void {
       });
     });
   } else {
+    process.stderr.write(`\n[keyage] ${browserUnavailable}: the browser tests "${name}" will be SKIPPED; ${INSTALL_HINT}\n\n`);
     describe(name, () => {
       it.skip(`[SKIPPED: the browser is missing: ${browserUnavailable}; ${INSTALL_HINT}]`, () => undefined);
     });
