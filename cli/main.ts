@@ -24,6 +24,8 @@ import type { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SSMClient } from '@aws-sdk/client-ssm';
+import { writeFile } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { version } from '../package.json';
 import { AwsCaller, type RetryPolicy } from '../lib/aws-call';
@@ -40,6 +42,7 @@ import { auditAccount } from './audit-live';
 import { type AuditReport, hasFindings } from './audit-report';
 import { formatAuditAsff } from './format-asff';
 import { formatAuditCsv } from './format-csv';
+import { formatAuditHtml, formatOrganizationHtml, type HtmlContext } from './format-html';
 import { formatAuditJson } from './format-json';
 import { formatAuditTable } from './format-table';
 import { readInputFile, readProcessStdin, withFileName } from './input';
@@ -80,6 +83,8 @@ export interface CliIo {
   readonly cwd?: string;
   /** Standard input, for `--credential-report -`. */
   readonly readStdin?: () => Promise<Buffer>;
+  /** Write `--output FILE` (an absolute path). @default fs.promises.writeFile */
+  readonly writeFile?: (path: string, text: string) => Promise<void>;
   /** An IAM client to use instead of building one from the default credential chain. */
   readonly iam?: IAMClient;
   /**
@@ -113,6 +118,7 @@ interface SharedOptions {
 interface AuditOptions extends SharedOptions {
   credentialReport?: string;
   format: AuditFormat;
+  output?: string;
   organization?: boolean;
   ou?: string;
   accounts?: string;
@@ -184,6 +190,7 @@ Exit status: 0 all compliant, 1 something is not compliant, 2 usage or input err
 Examples:
   keyage audit --credential-report examples/credential-report.csv --now 2026-11-25T12:00:00Z
   aws iam get-credential-report --output json | keyage audit --credential-report - --format json
+  keyage audit --credential-report report.json --format html --output report.html
   keyage audit --profile security-audit --format asff > findings.json
   keyage audit --organization --profile org-management --security-hub
   keyage remediate --user bob              # dry run: prints the plan, changes nothing
@@ -198,7 +205,8 @@ Examples:
         'With --credential-report, offline from the file "aws iam get-credential-report" gives; without it, live with read-only IAM calls.',
     )
     .option('--credential-report <file>', 'the credential report: raw CSV, its base64 Content, or the JSON output of "aws iam get-credential-report"; "-" reads standard input')
-    .addOption(new Option('--format <format>', 'output format').choices(AUDIT_FORMATS).default('table'))
+    .addOption(new Option('--format <format>', 'output format (html: one self-contained page, best with --output)').choices(AUDIT_FORMATS).default('table'))
+    .option('--output <file>', 'write the report to this file instead of standard output (any format)')
     .option('--organization', 'audit every ACTIVE account of the organization (from the management or a delegated administrator account), assuming --role-name in each')
     .option('--ou <ids>', 'with --organization: only the accounts in these OUs (or root) and the OUs under them, comma-separated')
     .option('--accounts <ids>', 'with --organization: only these account IDs, comma-separated')
@@ -436,12 +444,14 @@ async function runAudit(opts: AuditOptions, io: CliIo): Promise<number> {
     if (opts[key] !== undefined) throw new InvalidParameterError(flag, opts[key], 'only with --organization');
   }
   let report: AuditReport;
+  let decidedSources: ParameterSources | undefined;
   if (opts.credentialReport !== undefined) {
     if (shared.flags.exemptionTag) {
       throw new InvalidParameterError('--exemption-tag', opts.exemptionTag, 'only in a live audit (without --credential-report): the credential report carries no user tags');
     }
     if (opts.recordKey !== undefined) throw new InvalidParameterError('--record-key', opts.recordKey, 'only in a live audit (without --credential-report): the credential report carries no records');
     const decided = decide(shared, null);
+    decidedSources = decided.sources;
     const params = { maxAccessKeyAgeDays: decided.maxAccessKeyAgeDays };
     const file = opts.credentialReport;
     const bytes = await readInputFile(file, io.cwd ?? process.cwd(), io.readStdin ?? readProcessStdin);
@@ -493,7 +503,7 @@ async function runAudit(opts: AuditOptions, io: CliIo): Promise<number> {
       sts.destroy();
     }
   }
-  io.stdout(render(report, opts.format));
+  await emit(render(report, opts.format, htmlContext(io, report.parameters.sources ?? decidedSources)), opts, io);
   const status = hasFindings(report) ? EXIT.findings : EXIT.ok;
   if (!importTo) return status;
   const hub = importTo.factory.securityHub();
@@ -510,6 +520,33 @@ async function runAudit(opts: AuditOptions, io: CliIo): Promise<number> {
 
 function realNow(io: CliIo): string {
   return (io.clock ?? (() => new Date()))().toISOString();
+}
+
+/** What the HTML page says of its own making: keyage's version, the real clock, where the parameters came from. */
+function htmlContext(io: CliIo, parameterSources: ParameterSources | undefined): HtmlContext {
+  return { version, generatedAt: realNow(io), ...(parameterSources ? { parameterSources } : {}) };
+}
+
+/**
+ * Print the report, or write it to `--output FILE` (resolved against the working directory) and
+ * say where on standard error. A file that cannot be written is a usage error naming the option.
+ */
+async function emit(text: string, opts: Pick<AuditOptions, 'output'>, io: CliIo): Promise<void> {
+  if (opts.output === undefined) {
+    io.stdout(text);
+    return;
+  }
+  if (opts.output.trim() === '' || opts.output === '-') {
+    throw new InvalidParameterError('--output', opts.output, 'a file name (leave --output out to print to standard output)');
+  }
+  const path = resolvePath(io.cwd ?? process.cwd(), opts.output);
+  try {
+    await (io.writeFile ?? ((p: string, t: string) => writeFile(p, t, 'utf8')))(path, text);
+  } catch (err) {
+    const why = typeof (err as { message?: unknown } | null)?.message === 'string' ? (err as { message: string }).message : String(err);
+    throw new InvalidParameterError('--output', opts.output, `a file keyage can write (${why})`);
+  }
+  io.stderr(`keyage: wrote the report to ${opts.output} (${Buffer.byteLength(text, 'utf8')} bytes).\n`);
 }
 
 /** Tell each import on standard error; true when any failed. */
@@ -601,7 +638,7 @@ async function runOrganizationAudit(opts: AuditOptions, shared: Shared, io: CliI
     progress.finish();
     accountLines.print(io);
   }
-  io.stdout(renderOrganization(report, opts.format));
+  await emit(renderOrganization(report, opts.format, htmlContext(io, fallback.sources)), opts, io);
   const notAudited = report.accounts.filter((e) => !e.audited);
   if (notAudited.length > 0) {
     io.stderr(`keyage: ${notAudited.length} of ${report.accounts.length} account${report.accounts.length === 1 ? '' : 's'} not audited:\n`);
@@ -612,8 +649,10 @@ async function runOrganizationAudit(opts: AuditOptions, shared: Shared, io: CliI
   return organizationHasFindings(report) ? EXIT.findings : EXIT.ok;
 }
 
-function renderOrganization(report: OrganizationAuditReport, format: AuditFormat): string {
+function renderOrganization(report: OrganizationAuditReport, format: AuditFormat, html: HtmlContext): string {
   switch (format) {
+    case 'html':
+      return formatOrganizationHtml(report, html);
     case 'json':
       return formatOrganizationJson(report);
     case 'csv':
@@ -691,8 +730,10 @@ async function runRemediate(opts: RemediateOptions, io: CliIo): Promise<number> 
   return leavesNonCompliantKeys(result) ? EXIT.findings : EXIT.ok;
 }
 
-function render(report: AuditReport, format: AuditFormat): string {
+function render(report: AuditReport, format: AuditFormat, html: HtmlContext): string {
   switch (format) {
+    case 'html':
+      return formatAuditHtml(report, html);
     case 'json':
       return formatAuditJson(report);
     case 'csv':

@@ -7,7 +7,7 @@
 import { InvalidParameterError } from '../lib/errors';
 
 /** Output formats of `keyage audit`. */
-export const AUDIT_FORMATS = ['table', 'json', 'csv', 'asff'] as const;
+export const AUDIT_FORMATS = ['table', 'json', 'csv', 'asff', 'html'] as const;
 /** One of `AUDIT_FORMATS`. */
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];
 

@@ -16,6 +16,9 @@ import { auditOrganization, MEMBER_AUDIT_ACTIONS } from '../../cli/audit-organiz
 import type { OrganizationAuditReport } from '../../cli/organization-report';
 import { createLogger } from '../../lib/log';
 import { DAY_MS } from '../../rules/access-key-age/policy';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PINNED_NOW, runCli } from './run-cli';
 
 const iamMock = mockClient(IAMClient);
@@ -118,6 +121,30 @@ describe('keyage audit --organization', () => {
     expect(stsMock.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input)).toEqual([{ RoleArn: 'arn:aws:iam::222222222222:role/SecurityAudit-ro', RoleSessionName: 'keyage-audit' }]);
     const report = parse(run.stdout);
     expect(report.source).toMatchObject({ kind: 'organization', roleName: 'SecurityAudit-ro', callerAccountId: CALLER });
+  });
+
+  it('--format html --output FILE writes one page with the per-account rollup, each account\'s limit and its source, and the same summary as the JSON', async () => {
+    givenAccounts([
+      { id: CALLER, name: 'management', days: 10 },
+      { id: '222222222222', name: 'prod', days: 120 },
+      { id: '333333333333', name: 'legacy', state: 'SUSPENDED' },
+    ]);
+    const file = join(mkdtempSync(join(tmpdir(), 'keyage-org-html-')), 'org.html');
+    const run = await orgAudit('--format', 'html', '--output', file);
+    expect(run.code).toBe(3); // one account not audited
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`keyage: wrote the report to ${file} (`);
+    const html = readFileSync(file, 'utf8');
+    const rollup = [...html.matchAll(/<tr data-account="(\d{12})">(.*?)<\/tr>/g)].map((m) => [m[1], [...(m[2] as string).matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => c[1])]);
+    expect(rollup).toEqual([
+      [CALLER, [CALLER, 'management', 'ACTIVE', 'complete', '1', '0', '0', '10 d, u-management (AKIA1111111111110000)', 'none', '90 d (keyage’s default)']],
+      ['222222222222', ['222222222222', 'prod', 'ACTIVE', 'complete', '1', '1', '1', '120 d, u-prod (AKIA2222222222220000)', 'none', '90 d (keyage’s default)']],
+      ['333333333333', ['333333333333', 'legacy', 'SUSPENDED', 'NOT AUDITED', '—', '—', '—', '—', '—', '—']],
+    ]);
+    const json = parse((await orgAudit()).stdout);
+    const cards = Object.fromEntries([...html.matchAll(/data-summary="(\w+)" data-value="(\d+)"/g)].map((m) => [m[1], Number(m[2])]));
+    expect(cards).toEqual(Object.fromEntries(Object.keys(cards).map((k) => [k, json.summary[k as keyof typeof json.summary]])));
+    expect(html).toContain('<li><span class="mono">333333333333</span> (legacy): the account is SUSPENDED in Organizations');
   });
 
   it('builds the role ARN in the caller\'s partition (GovCloud: arn:aws-us-gov:…)', async () => {

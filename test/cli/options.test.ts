@@ -26,7 +26,7 @@ describe('keyage usage errors', () => {
   it('an unknown --format: exit 2 listing the formats', async () => {
     const run = await runCli(['audit', '--credential-report', EXAMPLE, '--format', 'xml']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("option '--format <format>' argument 'xml' is invalid. Allowed choices are table, json, csv, asff.");
+    expect(run.stderr).toContain("option '--format <format>' argument 'xml' is invalid. Allowed choices are table, json, csv, asff, html.");
   });
 
   it('an unknown option: exit 2 naming it', async () => {
