@@ -124,8 +124,9 @@ export async function auditAccount(reader: IamReader, options: LiveAuditOptions)
  * (runbook 2's for an inactive key keyage deactivated, runbook 1's for the rest).
  */
 function runbookPlan(facts: UserFacts, options: LiveAuditOptions): Map<1 | 2, { action: PlannedAction; reason: string }> {
-  const first = bySlot(planDeactivation(facts, options.now, { maxAccessKeyAgeDays: options.params.maxAccessKeyAgeDays }));
-  const second = bySlot(planDeletion(facts, options.now, { graceDays: options.graceDays }));
+  // An audit only reads: the runbooks' reasons are given in the conditional ("keyage would deactivate it").
+  const first = bySlot(planDeactivation(facts, options.now, { maxAccessKeyAgeDays: options.params.maxAccessKeyAgeDays, voice: 'conditional' }));
+  const second = bySlot(planDeletion(facts, options.now, { graceDays: options.graceDays, voice: 'conditional' }));
   const plan = new Map<1 | 2, { action: PlannedAction; reason: string }>();
   for (const key of facts.keys) {
     const d = first.get(key.slot);

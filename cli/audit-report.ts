@@ -298,6 +298,28 @@ export function summarize(users: readonly AuditUser[], root: RootAudit | null): 
   };
 }
 
+/**
+ * A key a reader must see: it makes its user NON_COMPLIANT, or a runbook would change it
+ * (deactivate, delete, clear its record). An exempt user's stale key is not one: the exemption
+ * is the deployment's decision, and the rule reports the user NOT_APPLICABLE.
+ */
+export function isFinding(key: Pick<AuditKey, 'verdict' | 'action'>): boolean {
+  return key.verdict === 'NON_COMPLIANT' || key.action !== 'none';
+}
+
+/**
+ * The report with only its findings (`--only-findings`): each user's keys that are findings,
+ * and the users that have one. The summary, the root user and everything else stay as they
+ * are, so the counts still speak of the whole account.
+ */
+export function onlyFindings(report: AuditReport): AuditReport {
+  const users = report.users.flatMap((u) => {
+    const keys = u.keys.filter(isFinding);
+    return keys.length > 0 ? [{ ...u, keys }] : [];
+  });
+  return { ...report, users };
+}
+
 /** True when the report holds anything out of compliance: the CLI then exits 1. */
 export function hasFindings(report: Pick<AuditReport, 'summary' | 'root'>): boolean {
   return report.summary.nonCompliantUsers > 0 || report.root?.compliance === 'NON_COMPLIANT';

@@ -11,7 +11,7 @@
  */
 import { type AsffFinding, buildAsffFindings } from './format-asff';
 import { auditCsvRows, type Cell, CSV_COLUMNS, csvLine } from './format-csv';
-import { decisionLine, KEY_HEADERS, keyRows } from './format-table';
+import { type AuditTableOptions, decisionLine, KEY_HEADERS, keyRows, keyTableOptions } from './format-table';
 import type { AccountEntry, OrganizationAuditReport } from './organization-report';
 import { textTable } from './text-table';
 
@@ -59,15 +59,20 @@ export function rollupRows(report: OrganizationAuditReport): string[][] {
 }
 
 /** The organization audit as tables for humans. */
-export function formatOrganizationTable(report: OrganizationAuditReport): string {
+export function formatOrganizationTable(report: OrganizationAuditReport, options: AuditTableOptions = {}): string {
   const out: string[] = [];
+  // The rollup is never cut: its last column is the root keys, not a sentence.
   out.push(report.accounts.length > 0 ? textTable(ROLLUP_HEADERS, rollupRows(report)) : 'No accounts selected.');
   out.push('');
   const rows = report.accounts.flatMap((e) => (e.report ? keyRows(e.report).map((r) => [e.accountId, ...r]) : []));
   if (rows.length > 0) {
-    out.push(textTable(['ACCOUNT', ...KEY_HEADERS], rows));
+    out.push(textTable(['ACCOUNT', ...KEY_HEADERS], rows, keyTableOptions(options, 1)));
+    out.push('');
+  } else if (options.onlyFindings && report.accounts.some((e) => e.report)) {
+    out.push('No findings in the audited accounts: no key is non-compliant, and the runbooks would change none.');
     out.push('');
   }
+  if (options.onlyFindings) out.push(`Only findings are shown (--only-findings): ${rows.length} key row${rows.length === 1 ? '' : 's'}; the rollup and the summary count everything.`, '');
   const failed = report.accounts.filter((e) => !e.audited);
   if (failed.length > 0) {
     out.push(`Not audited (${failed.length}):`);

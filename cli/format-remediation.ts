@@ -4,12 +4,13 @@
  */
 import type { RemediationAction } from '../remediation/core';
 import type { RemediateResult } from './remediate';
+import type { TableStyle } from './terminal';
 import { textTable } from './text-table';
 
 const HEADERS = ['STAGE', 'SLOT', 'KEY ID', 'STATUS', 'AGE', 'LAST USED', 'DEACTIVATED', 'ACTION', 'DONE', 'REASON'];
 
 /** The remediation as a table for humans. */
-export function formatRemediationTable(result: RemediateResult): string {
+export function formatRemediationTable(result: RemediateResult, style: Partial<TableStyle> = {}): string {
   const out: string[] = [];
   const user = result.deactivation?.user;
   out.push(
@@ -27,7 +28,8 @@ export function formatRemediationTable(result: RemediateResult): string {
     ...(result.deactivation?.actions ?? []).map((a) => row('deactivate', a, result.dryRun)),
     ...(result.deletion?.actions ?? []).map((a) => row('delete', a, result.dryRun)),
   ];
-  out.push(rows.length > 0 ? textTable(HEADERS, rows) : 'The user has no access keys.');
+  // Fitted to the terminal (only the reason is cut); no colour: this table holds no verdicts.
+  out.push(rows.length > 0 ? textTable(HEADERS, rows, style.width !== undefined ? { maxWidth: style.width } : {}) : 'The user has no access keys.');
   out.push('');
   if (result.deactivation) out.push(`Stage 1 (deactivate): ${result.deactivation.summary.text}`);
   if (result.deletion) out.push(`Stage 2 (delete): ${result.deletion.summary.text}`);

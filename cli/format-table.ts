@@ -4,22 +4,48 @@
  * user apart, then a summary.
  */
 import type { AuditKey, AuditReport, AuditUser } from './audit-report';
-import { textTable } from './text-table';
+import { paintVerdict, type TableStyle } from './terminal';
+import { type TextTableOptions, textTable } from './text-table';
 
 /** The column headers of the key rows. */
 export const KEY_HEADERS = ['USER', 'SLOT', 'KEY ID', 'STATUS', 'AGE', 'LAST USED', 'VERDICT', 'ACTION', 'REASON'];
 
+/** How a table is shown: the terminal's style, and whether the report holds only its findings. */
+export interface AuditTableOptions extends Partial<TableStyle> {
+  /** The report was filtered with `onlyFindings` (`--only-findings`): say so, and what an empty table means. */
+  readonly onlyFindings?: boolean;
+}
+
+/** The line printed instead of an empty table of findings. */
+export const NO_FINDINGS = 'No findings: no key is non-compliant, and the runbooks would change none.';
+
 /** The audit as a table for humans. */
-export function formatAuditTable(report: AuditReport): string {
+export function formatAuditTable(report: AuditReport, options: AuditTableOptions = {}): string {
   const rows = keyRows(report);
   const out: string[] = [];
-  out.push(rows.length > 0 ? textTable(KEY_HEADERS, rows) : 'No IAM users.');
+  out.push(rows.length > 0 ? textTable(KEY_HEADERS, rows, keyTableOptions(options, 0)) : options.onlyFindings ? NO_FINDINGS : 'No IAM users.');
   out.push('');
+  if (options.onlyFindings) {
+    const total = report.summary.keys + report.summary.usersWithoutKeys;
+    out.push(`Only findings are shown (--only-findings): ${rows.length} of ${total} row${total === 1 ? '' : 's'}; the summary counts every user.`);
+  }
   out.push(...rootLines(report));
   out.push(summaryLine(report));
   out.push(decisionLine(report));
   out.push(sourceLine(report));
   return `${out.join('\n')}\n`;
+}
+
+/**
+ * Table options for the key rows: fitted to the terminal's width (only the reason is cut) and,
+ * when colour is on, the verdict painted. `offset`: columns before `KEY_HEADERS` (ACCOUNT).
+ */
+export function keyTableOptions(style: Partial<TableStyle>, offset: number): TextTableOptions {
+  const verdict = KEY_HEADERS.indexOf('VERDICT') + offset;
+  return {
+    ...(style.width !== undefined ? { maxWidth: style.width } : {}),
+    ...(style.color ? { paint: (cell: string, column: number) => (column === verdict ? paintVerdict(cell) : cell) } : {}),
+  };
 }
 
 /** One row per key (and per user without keys), in `KEY_HEADERS` order. */

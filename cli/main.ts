@@ -35,19 +35,19 @@ import { AwsAccessDeniedError, AwsCallError, InvalidParameterError, KeyageError,
 import { createLogger, type Logger } from '../lib/log';
 import type { IamReader } from '../rules/access-key-age/iam';
 import { DEFAULT_MAX_ACCESS_KEY_AGE_DAYS, type ExemptionTag, formatExemptionTag, parseExemptionTag, parseMaxAccessKeyAge } from '../rules/access-key-age/parameters';
-import { parseGracePeriodDays, parseUserTarget } from '../remediation/parameters';
+import { parseGracePeriodDays } from '../remediation/parameters';
 import { DEFAULT_GRACE_PERIOD_DAYS } from '../remediation/plan';
 import { auditCredentialReport } from './audit-credential-report';
 import { auditAccount } from './audit-live';
-import { type AuditReport, hasFindings } from './audit-report';
+import { type AuditReport, hasFindings, onlyFindings } from './audit-report';
 import { formatAuditAsff } from './format-asff';
 import { formatAuditCsv } from './format-csv';
 import { formatAuditHtml, formatOrganizationHtml, type HtmlContext } from './format-html';
 import { formatAuditJson } from './format-json';
-import { formatAuditTable } from './format-table';
+import { type AuditTableOptions, formatAuditTable } from './format-table';
 import { readInputFile, readProcessStdin, withFileName } from './input';
 import { formatRemediationJson, formatRemediationTable } from './format-remediation';
-import { AUDIT_FORMATS, type AuditFormat, parseNow, REMEDIATE_FORMATS, type RemediateFormat } from './options';
+import { AUDIT_FORMATS, type AuditFormat, checkOnlyFindings, ONLY_FINDINGS_FORMATS, parseNow, parseOneUser, REMEDIATE_FORMATS, type RemediateFormat } from './options';
 import { DEFAULT_RECORD_KEY, resolveRecordKey } from './record-key';
 import { type ParameterSources, leavesNonCompliantKeys, RemediateFailedError, type RemediateRequest, type RemediateResult, remediateUser } from './remediate';
 import { bundledPackTemplate, registerPackCommand } from './pack';
@@ -57,7 +57,8 @@ import { type AwsSettings, resolveAwsSettings } from './aws-settings';
 import { auditOrganization, callerIdentity, DEFAULT_ACCOUNT_CONCURRENCY, DEFAULT_AUDIT_ROLE_NAME } from './audit-organization';
 import { MEMBER_AUDIT_ACTIONS, ORGANIZATION_CALLER_ACTIONS, SECURITY_HUB_IMPORT_ACTIONS } from './permissions';
 import { formatOrganizationAsff, formatOrganizationCsv, formatOrganizationJson, formatOrganizationTable } from './format-organization';
-import { type OrganizationAuditReport, organizationHasFindings, organizationIncomplete } from './organization-report';
+import { type OrganizationAuditReport, organizationHasFindings, organizationIncomplete, organizationOnlyFindings } from './organization-report';
+import { type TableStyle, tableStyle } from './terminal';
 import { parseAccountIds, parseConcurrency, parseOrganizationalUnitIds, parseRoleName } from './options';
 import { describeImport, FindingsNotImportedError, type ImportResult, importAudit } from './security-hub';
 
@@ -72,6 +73,10 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   /** Draw the progress indicator (standard error is a terminal). @default false */
   readonly stderrIsTTY?: boolean;
+  /** Standard output is a terminal: tables fit its width, and verdicts may be coloured. @default false */
+  readonly stdoutIsTTY?: boolean;
+  /** The terminal's width in columns (`process.stdout.columns`), when standard output is one. */
+  readonly stdoutColumns?: number;
   /**
    * Environment read for defaults (`AWS_REGION`, `AWS_DEFAULT_REGION`). @default process.env
    * (which the AWS SDK reads too; `--profile` sets its `AWS_PROFILE` only when this is absent).
@@ -126,6 +131,7 @@ interface AuditOptions extends SharedOptions {
   roleName?: string;
   concurrency?: string;
   securityHub?: boolean;
+  onlyFindings?: boolean;
 }
 
 interface RemediateOptions extends SharedOptions {
@@ -168,6 +174,8 @@ export async function run(): Promise<void> {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     stderrIsTTY: process.stderr.isTTY === true,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    ...(process.stdout.isTTY && process.stdout.columns ? { stdoutColumns: process.stdout.columns } : {}),
   });
   process.exitCode = code;
 }
@@ -179,8 +187,9 @@ function buildProgram(io: CliIo, setStatus: (s: number) => void): Command {
     )
     .version(version, '-V, --version')
     .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError('(run with --help for usage)')
+    // Every message of the command line starts "keyage: ", commander's own usage errors too.
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: (text, write) => write(`keyage: ${text.replace(/^error: /, '')}`) })
+    .showHelpAfterError("keyage: run 'keyage --help' for usage")
     .addHelpText(
       'after',
       `
@@ -213,8 +222,12 @@ Examples:
     .option('--exclude <ids>', 'with --organization: leave these account IDs out, comma-separated')
     .option('--role-name <name>', `with --organization: the read-only role to assume in each account (default ${DEFAULT_AUDIT_ROLE_NAME}, the member stack's)`)
     .option('--concurrency <n>', `with --organization: accounts audited at once (default ${DEFAULT_ACCOUNT_CONCURRENCY})`)
-    .option('--security-hub', 'also import the findings into Security Hub (the Region of --region or the profile): PASSED and FAILED, and close findings of keys and users that are gone');
-  addSharedOptions(audit);
+    .option('--security-hub', 'also import the findings into Security Hub (the Region of --region or the profile): PASSED and FAILED, and close findings of keys and users that are gone')
+    .option(
+      '--only-findings',
+      `with --format ${ONLY_FINDINGS_FORMATS.join(' or ')}: only the keys that are findings (NON_COMPLIANT, or that a runbook would change); the summary still counts every user`,
+    );
+  addSharedOptions(audit, 'audit');
   audit.addHelpText(
     'after',
     `
@@ -238,7 +251,7 @@ Exit status 3 when an account could not be audited or Security Hub refused findi
         '(recording each as the user tag keyage:deactivated:<AccessKeyId> = --now); with --delete, stage 2 deletes keys keyage deactivated ' +
         'at least --grace-days ago that show no use since. DRY RUN unless --apply: the exact plan is printed and nothing changes.',
     )
-    .requiredOption('--user <name>', 'the IAM user name (or user ID, AIDA…)')
+    .requiredOption('--user <name>', 'one IAM user name or user ID (AIDA…); not "*": one user at a time')
     .option('--apply', 'make the changes (default: dry run, change nothing)')
     .option('--delete', 'include stage 2: delete keys keyage deactivated once the grace period has passed')
     .option(
@@ -246,7 +259,7 @@ Exit status 3 when an account could not be audited or Security Hub refused findi
       `with --apply, allow a --now more than ${CLOCK_TOLERANCE_MINUTES} minutes from the current time, to replay a key's life in a test account (records are dated --now)`,
     )
     .addOption(new Option('--format <format>', 'output format').choices(REMEDIATE_FORMATS).default('table'));
-  addSharedOptions(remediate);
+  addSharedOptions(remediate, 'remediate');
   remediate.addHelpText(
     'after',
     `
@@ -268,6 +281,7 @@ plans a deactivation), 2 usage error or no such user, 3 an AWS call was refused 
   });
 
   registerPackCommand(program, io, bundledPackTemplate);
+  for (const command of program.commands) command.showHelpAfterError(`keyage: run 'keyage ${command.name()} --help' for usage`);
 
   return program;
 }
@@ -275,19 +289,50 @@ plans a deactivation), 2 usage error or no such user, 3 an AWS call was refused 
 const LIVE_AUDIT_ACTIONS_TEXT =
   'iam:GetAccountAuthorizationDetails (users with their tags, 1,000 a call), iam:ListAccessKeys and iam:GetAccessKeyLastUsed; config:DescribeConfigRules and ssm:DescribeDocument (the deployed defaults); kms:DescribeKey and kms:VerifyMac (to verify deactivation records)';
 
-function addSharedOptions(cmd: Command): void {
+/**
+ * The options `audit` and `remediate` share, each described as it works in that command: the
+ * audit reads (offline or live) and plans; remediate always reads the live account, and writes
+ * with --apply.
+ */
+function addSharedOptions(cmd: Command, command: 'audit' | 'remediate'): void {
+  const audit = command === 'audit';
   cmd
     .option(
       '--max-age <days>',
-      `a key older than this many whole days is stale; a key exactly this old is not (the rule's MaxAccessKeyAge; default: the deployed rule's when live, else ${DEFAULT_MAX_ACCESS_KEY_AGE_DAYS})`,
+      `a key older than this many whole days is stale; a key exactly this old is not (the rule's MaxAccessKeyAge; default: the deployed rule's${audit ? ' when live' : ''}, else ${DEFAULT_MAX_ACCESS_KEY_AGE_DAYS})`,
     )
-    .option('--exemption-tag <key[=value]>', 'users carrying this tag are exempt (the rule\'s ExemptionTag; default: the deployed rule\'s; \'\' for none); live only: the credential report has no tags')
-    .option('--grace-days <days>', `days a deactivated key stays before the delete stage removes it (default: the deployed delete runbook's when live, else ${DEFAULT_GRACE_PERIOD_DAYS})`)
-    .option('--record-key <key>', `live only: the KMS key that signs and verifies deactivation records, by alias, ID or ARN, or "none" (default ${DEFAULT_RECORD_KEY})`)
-    .option('--now <time>', 'the clock for every decision and record, ISO 8601 (e.g. 2026-11-25T12:00:00Z); default: the current time')
-    .option('--region <region>', 'AWS region for the SDK and for findings (default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s region, else us-east-1)')
+    .option(
+      '--exemption-tag <key[=value]>',
+      audit
+        ? 'users carrying this tag are exempt (the rule\'s ExemptionTag; default: the deployed rule\'s; \'\' for none); live only: the credential report has no tags'
+        : 'a user carrying this tag is left alone (the rule\'s ExemptionTag; default: the deployed rule\'s; \'\' for none)',
+    )
+    .option(
+      '--grace-days <days>',
+      audit
+        ? `days a key keyage deactivated stays Inactive before the delete runbook may delete it, for the delete plan (default: the deployed delete runbook's when live, else ${DEFAULT_GRACE_PERIOD_DAYS})`
+        : `days a key keyage deactivated stays Inactive before --delete may delete it (default: the deployed delete runbook's, else ${DEFAULT_GRACE_PERIOD_DAYS})`,
+    )
+    .option(
+      '--record-key <key>',
+      audit
+        ? `live only: the KMS key that verifies keyage's deactivation records, by alias, ID or ARN, or "none" (default ${DEFAULT_RECORD_KEY})`
+        : `the KMS key that signs the deactivation records --apply writes and verifies the ones --delete relies on, by alias, ID or ARN, or "none" (default ${DEFAULT_RECORD_KEY})`,
+    )
+    .option(
+      '--now <time>',
+      audit
+        ? 'the clock of every decision, ISO 8601 (e.g. 2026-11-25T12:00:00Z); default: the current time'
+        : `the clock of every decision and of the records --apply writes, ISO 8601 (e.g. 2026-11-25T12:00:00Z); default: the current time (with --apply, within ${CLOCK_TOLERANCE_MINUTES} minutes of it unless --replay)`,
+    )
+    .option(
+      '--region <region>',
+      audit
+        ? 'AWS region for the SDK and for findings (default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s region, else us-east-1)'
+        : 'AWS region of the SDK clients and of the deployed rule and runbook whose defaults are read (default: AWS_REGION, AWS_DEFAULT_REGION, the profile\'s region, else us-east-1)',
+    )
     .option('--profile <name>', 'named profile from the shared AWS config files, with its region (default: AWS_PROFILE, else the default credential chain)')
-    .option('--verbose', 'log each action and AWS retry as JSON lines on standard error');
+    .option('--verbose', audit ? 'log AWS retries and call counts as JSON lines on standard error' : 'log each action and AWS retry as JSON lines on standard error');
 }
 
 interface Shared {
@@ -298,6 +343,7 @@ interface Shared {
   profile: string | null;
   aws: AwsSettings;
   log: Logger;
+  verbose: boolean;
 }
 
 function parseShared(opts: SharedOptions, io: CliIo): Shared {
@@ -317,6 +363,7 @@ function parseShared(opts: SharedOptions, io: CliIo): Shared {
     region: aws.region,
     profile: aws.profile,
     aws,
+    verbose: opts.verbose === true,
     log: createLogger({ level: opts.verbose ? 'debug' : 'warn', sink: (line) => io.stderr(`${line}\n`), clock }),
   };
 }
@@ -403,6 +450,7 @@ function ownAccountClients(shared: Shared, io: CliIo): { config: ConfigServiceCl
 
 /** The clients of this run: the injected ones, else built from the profile and Region. */
 function clientFactory(shared: Shared, io: CliIo): AwsClientFactory {
+  if (io.env === undefined && !shared.verbose) quietNodeVersionWarning(process.env);
   if (shared.profile && !io.iam && !io.clients && io.env === undefined) {
     // The SDK reads a profile's endpoint_url only from the AWS_PROFILE profile, not from the
     // client's `profile` option: so --profile works exactly like AWS_PROFILE, as in the AWS CLI.
@@ -412,6 +460,23 @@ function clientFactory(shared: Shared, io: CliIo): AwsClientFactory {
   const factory: AwsClientFactory = { ...built, ...io.clients };
   const injectedIam = io.iam;
   return injectedIam ? { ...factory, iam: (credentials) => (credentials ? factory.iam(credentials) : injectedIam) } : factory;
+}
+
+/**
+ * The variable the AWS SDK for JavaScript v3 reads before it prints its Node version warning
+ * (`@aws-sdk/core`, `emitWarningIfUnsupportedVersion`; the maintainers give it as the way to
+ * silence the warning in aws/aws-sdk-js-v3 issue #7983). Under Node 20 the warning is eight
+ * lines on standard error in the middle of every live command's output.
+ */
+export const SDK_NODE_WARNING_VARIABLE = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
+/**
+ * Keep the SDK's Node version warning out of a live command's output, before the first client
+ * is built (the SDK warns when a client is made): the supported Node versions are in the README
+ * and docs/cli.md, and `--verbose` leaves the warning on. A value the user set is left as it is.
+ */
+export function quietNodeVersionWarning(env: Record<string, string | undefined>): void {
+  env[SDK_NODE_WARNING_VARIABLE] ??= 'true';
 }
 
 function newCaller(shared: Shared, io: CliIo): AwsCaller {
@@ -439,6 +504,7 @@ const ORGANIZATION_ONLY = [
 
 async function runAudit(opts: AuditOptions, io: CliIo): Promise<number> {
   const shared = parseShared(opts, io);
+  checkOnlyFindings(opts.onlyFindings, opts.format);
   if (opts.organization) return runOrganizationAudit(opts, shared, io);
   for (const [key, flag] of ORGANIZATION_ONLY) {
     if (opts[key] !== undefined) throw new InvalidParameterError(flag, opts[key], 'only with --organization');
@@ -503,7 +569,14 @@ async function runAudit(opts: AuditOptions, io: CliIo): Promise<number> {
       sts.destroy();
     }
   }
-  await emit(render(report, opts.format, htmlContext(io, report.parameters.sources ?? decidedSources)), opts, io);
+  await emit(
+    render(opts.onlyFindings ? onlyFindings(report) : report, opts.format, {
+      html: htmlContext(io, report.parameters.sources ?? decidedSources),
+      table: { ...styleOf(io, opts), onlyFindings: opts.onlyFindings === true },
+    }),
+    opts,
+    io,
+  );
   const status = hasFindings(report) ? EXIT.findings : EXIT.ok;
   if (!importTo) return status;
   const hub = importTo.factory.securityHub();
@@ -638,7 +711,14 @@ async function runOrganizationAudit(opts: AuditOptions, shared: Shared, io: CliI
     progress.finish();
     accountLines.print(io);
   }
-  await emit(renderOrganization(report, opts.format, htmlContext(io, fallback.sources)), opts, io);
+  await emit(
+    renderOrganization(opts.onlyFindings ? organizationOnlyFindings(report) : report, opts.format, {
+      html: htmlContext(io, fallback.sources),
+      table: { ...styleOf(io, opts), onlyFindings: opts.onlyFindings === true },
+    }),
+    opts,
+    io,
+  );
   const notAudited = report.accounts.filter((e) => !e.audited);
   if (notAudited.length > 0) {
     io.stderr(`keyage: ${notAudited.length} of ${report.accounts.length} account${report.accounts.length === 1 ? '' : 's'} not audited:\n`);
@@ -649,7 +729,19 @@ async function runOrganizationAudit(opts: AuditOptions, shared: Shared, io: CliI
   return organizationHasFindings(report) ? EXIT.findings : EXIT.ok;
 }
 
-function renderOrganization(report: OrganizationAuditReport, format: AuditFormat, html: HtmlContext): string {
+/** How the output shows a table: its width and colour when it is standard output on a terminal (never in a file). */
+function styleOf(io: CliIo, opts: { output?: string | undefined }): TableStyle {
+  const terminal = io.stdoutIsTTY === true && opts.output === undefined;
+  return tableStyle({ isTTY: terminal, ...(io.stdoutColumns !== undefined ? { columns: io.stdoutColumns } : {}), env: io.env ?? process.env });
+}
+
+/** What the formats need besides the report: the page's context (html) and the table's style. */
+interface RenderOptions {
+  readonly html: HtmlContext;
+  readonly table: AuditTableOptions;
+}
+
+function renderOrganization(report: OrganizationAuditReport, format: AuditFormat, { html, table }: RenderOptions): string {
   switch (format) {
     case 'html':
       return formatOrganizationHtml(report, html);
@@ -660,7 +752,7 @@ function renderOrganization(report: OrganizationAuditReport, format: AuditFormat
     case 'asff':
       return formatOrganizationAsff(report);
     case 'table':
-      return formatOrganizationTable(report);
+      return formatOrganizationTable(report, table);
   }
 }
 
@@ -680,10 +772,7 @@ async function runRemediate(opts: RemediateOptions, io: CliIo): Promise<number> 
       `a time within ${CLOCK_TOLERANCE_MINUTES} minutes of the current time (${real.toISOString()}) when --apply writes to IAM, because deactivation records are dated --now and the delete stage counts the grace period from them; add --replay to replay a key's life in a test account`,
     );
   }
-  const target = parseUserTarget(opts.user, '--user');
-  if ('allUsers' in target) {
-    throw new InvalidParameterError('--user', opts.user, 'one IAM user name or user ID (AIDA…); keyage remediate acts on one user at a time');
-  }
+  const target = parseOneUser(opts.user);
   const reader = iamReader(shared, io);
   const own = ownAccountClients(shared, io);
   const deployed = await readDeployedSettings({ config: own.config, ssm: own.ssm, caller: reader.caller });
@@ -714,7 +803,7 @@ async function runRemediate(opts: RemediateOptions, io: CliIo): Promise<number> 
     ...(decided.exemptionTag ? { exemptionTag: decided.exemptionTag } : {}),
     sources: decided.sources,
   };
-  const print = (result: RemediateResult) => io.stdout(opts.format === 'json' ? formatRemediationJson(result) : formatRemediationTable(result));
+  const print = (result: RemediateResult) => io.stdout(opts.format === 'json' ? formatRemediationJson(result) : formatRemediationTable(result, styleOf(io, {})));
   let result: RemediateResult;
   try {
     result = await remediateUser({ ...reader, ...(key.signer ? { signer: key.signer } : {}) }, request);
@@ -730,7 +819,7 @@ async function runRemediate(opts: RemediateOptions, io: CliIo): Promise<number> 
   return leavesNonCompliantKeys(result) ? EXIT.findings : EXIT.ok;
 }
 
-function render(report: AuditReport, format: AuditFormat, html: HtmlContext): string {
+function render(report: AuditReport, format: AuditFormat, { html, table }: RenderOptions): string {
   switch (format) {
     case 'html':
       return formatAuditHtml(report, html);
@@ -741,7 +830,7 @@ function render(report: AuditReport, format: AuditFormat, html: HtmlContext): st
     case 'asff':
       return formatAuditAsff(report);
     case 'table':
-      return formatAuditTable(report);
+      return formatAuditTable(report, table);
   }
 }
 

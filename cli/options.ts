@@ -5,11 +5,33 @@
  * messages, naming the option.
  */
 import { InvalidParameterError } from '../lib/errors';
+import { parseUserTarget } from '../remediation/parameters';
 
 /** Output formats of `keyage audit`. */
 export const AUDIT_FORMATS = ['table', 'json', 'csv', 'asff', 'html'] as const;
 /** One of `AUDIT_FORMATS`. */
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];
+
+/**
+ * The formats `--only-findings` applies to: the ones people read or sort (the table, a
+ * spreadsheet). Not `json`, the complete record whose summary and users belong together (filter
+ * it with jq), nor `asff`: Security Hub turns an earlier FAILED finding PASSED only when it is
+ * given the PASSED one, so a file of failures alone would leave fixed keys failing there.
+ */
+export const ONLY_FINDINGS_FORMATS = ['table', 'csv'] as const satisfies readonly AuditFormat[];
+
+/** `--only-findings` with `--format`: refused with a format it does not apply to. */
+export function checkOnlyFindings(onlyFindings: boolean | undefined, format: string): boolean {
+  if (!onlyFindings) return false;
+  if (!(ONLY_FINDINGS_FORMATS as readonly string[]).includes(format)) {
+    throw new InvalidParameterError(
+      '--only-findings',
+      true,
+      `with --format ${ONLY_FINDINGS_FORMATS.join(' or ')} (not ${format}: the JSON output is the whole record, filter it with jq; the HTML page filters its own table and needs every key for its summary and histogram; ASFF needs the PASSED findings too, or Security Hub keeps fixed keys FAILED)`,
+    );
+  }
+  return true;
+}
 
 /** Output formats of `keyage remediate`. */
 export const REMEDIATE_FORMATS = ['table', 'json'] as const;
@@ -95,4 +117,24 @@ export function parseConcurrency(value: string | undefined, fallback: number): n
     throw new InvalidParameterError('--concurrency', value, `a whole number of accounts from 1 to ${MAX_ACCOUNT_CONCURRENCY} (default ${fallback})`);
   }
   return n;
+}
+
+/** What `keyage remediate --user` accepts, said the same way whatever was wrong. */
+export const ALLOWED_ONE_USER =
+  'one IAM user name (1 to 64 letters, digits and + = , . @ _ -) or user ID (AIDA…): keyage remediate acts on one user at a time ("*", every user, is a value of the delete runbook\'s IAMUser parameter, not of --user)';
+
+/**
+ * `remediate --user`: one user, by name or by ID. The runbooks' own parser decides what a name
+ * or an ID is; an empty value, "*" and anything else it refuses get one message.
+ */
+export function parseOneUser(value: string): { readonly userName: string } | { readonly userId: string } {
+  let target: ReturnType<typeof parseUserTarget>;
+  try {
+    target = parseUserTarget(value, '--user');
+  } catch (err) {
+    if (err instanceof InvalidParameterError) throw new InvalidParameterError('--user', value, ALLOWED_ONE_USER);
+    throw err;
+  }
+  if ('allUsers' in target) throw new InvalidParameterError('--user', value, ALLOWED_ONE_USER);
+  return target;
 }

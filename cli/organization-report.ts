@@ -6,7 +6,7 @@
  * its JSON form is the documented `--organization --format json` schema (docs/cli.md). Fields
  * are only ever added; `schemaVersion` rises on any incompatible change.
  */
-import { type AuditParameters, type AuditReport, hasFindings } from './audit-report';
+import { type AuditParameters, type AuditReport, hasFindings, onlyFindings } from './audit-report';
 
 /** The version of the `--organization --format json` schema. */
 export const ORGANIZATION_SCHEMA_VERSION = 1;
@@ -187,4 +187,13 @@ export function organizationHasFindings(report: OrganizationAuditReport): boolea
 /** True when an account selected could not be audited: the CLI then exits 3 (after printing every result). */
 export function organizationIncomplete(report: OrganizationAuditReport): boolean {
   return report.summary.accountsNotAudited > 0;
+}
+
+/**
+ * The organization audit with only its findings (`--only-findings`): every account keeps its
+ * entry and rollup (the rollup counts everything), and each audited account's report keeps
+ * only its findings (`onlyFindings`).
+ */
+export function organizationOnlyFindings(report: OrganizationAuditReport): OrganizationAuditReport {
+  return { ...report, accounts: report.accounts.map((e) => (e.report ? { ...e, report: onlyFindings(e.report) } : e)) };
 }

@@ -118,6 +118,8 @@ export async function remediateUser(ctx: RemediationContext, request: RemediateR
     ...request.target,
     dryRun: !request.apply,
     now: request.now,
+    // A dry run is a plan: its reasons say what keyage would do, never what it is doing.
+    voice: request.apply ? ('acting' as const) : ('conditional' as const),
     ...(request.exemptionTag ? { exemptionTag: request.exemptionTag } : {}),
   };
   let deactivation: DeactivationReport;

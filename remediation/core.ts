@@ -40,6 +40,7 @@ import type { Logger } from '../lib/log';
 import { listAllUsersWithTags, readUserKeys, readUserTags } from '../rules/access-key-age/iam';
 import { type ExemptionTag, isExempt } from '../rules/access-key-age/parameters';
 import {
+  type ActionVoice,
   countActions,
   type DeactivationRecord,
   decideDeletion,
@@ -82,6 +83,8 @@ export interface DeactivateRequest {
   readonly exemptionTag?: ExemptionTag;
   readonly dryRun: boolean;
   readonly now: Date;
+  /** How the reasons name the planned change (`plan.ts` `ActionVoice`). @default 'acting' */
+  readonly voice?: ActionVoice;
 }
 
 /** Where runbook 2 for every user left off, so that the next run goes on from there. */
@@ -100,6 +103,8 @@ export interface DeleteRequest {
   readonly exemptionTag?: ExemptionTag;
   readonly dryRun: boolean;
   readonly now: Date;
+  /** How the reasons name the planned change (`plan.ts` `ActionVoice`). @default 'acting' */
+  readonly voice?: ActionVoice;
   /** Asked before each user in `allUsers` mode; `true` stops the run early (the Lambda's deadline). */
   readonly shouldStop?: () => boolean;
   /**
@@ -222,7 +227,7 @@ export async function deactivateStaleKeys(ctx: RemediationContext, request: Deac
   const plan = planDeactivation(
     { userName: user.userName, keys: facts.keys, tags: facts.tags, ...(request.exemptionTag ? { exemptionTag: request.exemptionTag } : {}) },
     request.now,
-    { maxAccessKeyAgeDays: request.maxAccessKeyAgeDays },
+    { maxAccessKeyAgeDays: request.maxAccessKeyAgeDays, ...(request.voice ? { voice: request.voice } : {}) },
   );
   const exempt = isExempt(facts.tags, request.exemptionTag);
   const actions: RemediationAction[] = [];
@@ -317,14 +322,18 @@ export async function deleteDeactivatedKeys(ctx: RemediationContext, request: De
       // Stage 1's records would be keyage's own, signed when it has the record key.
       records = records.map((r) =>
         assumed.ids.has(r.accessKeyId) && r.form === 'exact'
-          ? { ...r, verdict: ctx.signer ? { status: 'verified', recordedAt: request.now } : { status: 'unsigned', recordedAt: request.now, reason: 'it would be written without the record key, so it would prove nothing' } }
+          ? {
+              ...r,
+              assumed: true,
+              verdict: ctx.signer ? { status: 'verified', recordedAt: request.now } : { status: 'unsigned', recordedAt: request.now, reason: 'it would be written without the record key, so it would prove nothing' },
+            }
           : r,
       );
     }
     const plan = planDeletion(
       { userName: target.userName, keys: facts.keys, tags: facts.tags, records, ...(request.exemptionTag ? { exemptionTag: request.exemptionTag } : {}) },
       request.now,
-      params,
+      { ...params, ...(request.voice ? { voice: request.voice } : {}) },
     );
     for (const planned of plan) {
       let result: RemediationAction = { ...planned, applied: false };

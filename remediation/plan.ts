@@ -66,6 +66,12 @@ export interface DeactivationRecord {
    * not assessed: then it proves nothing, and nothing is deleted on its strength.
    */
   readonly verdict?: RecordVerdict;
+  /**
+   * True for a record IAM does not hold: the one stage 1 would write at `now`, in a dry run of
+   * both stages (`keyage remediate --delete`). Its key is described as it would be, never as if
+   * keyage had already deactivated it.
+   */
+  readonly assumed?: boolean;
 }
 
 /** How far a record is trusted, as reported: `null` when the key has no record. */
@@ -111,8 +117,17 @@ export interface UserFacts {
   readonly records?: readonly DeactivationRecord[];
 }
 
+/**
+ * How a reason names the action planned: `acting` as a run that carries the plan out says it
+ * ("Deactivating it."), `conditional` as a plan or a dry run must ("keyage would deactivate
+ * it."), since nothing is done then and a reader must never take the plan for an act.
+ */
+export type ActionVoice = 'acting' | 'conditional';
+
 export interface DeactivationParameters extends PolicyParameters {
   readonly maxAccessKeyAgeDays: number;
+  /** @default 'acting' */
+  readonly voice?: ActionVoice;
 }
 
 export interface DeletionParameters {
@@ -120,6 +135,21 @@ export interface DeletionParameters {
   readonly graceDays: number;
   /** @default RECORD_SETTLE_MS */
   readonly settleMs?: number;
+  /** @default 'acting' */
+  readonly voice?: ActionVoice;
+}
+
+/** The sentence that ends the reason of a planned change, in each voice. */
+const ACTION_SENTENCES = {
+  deactivate: { acting: 'Deactivating it.', conditional: 'keyage would deactivate it.' },
+  deactivateAgain: { acting: 'Deactivating it again.', conditional: 'keyage would deactivate it again.' },
+  delete: { acting: 'Deleting it.', conditional: 'keyage would delete it.' },
+  clearGone: { acting: 'its deactivation record is cleared.', conditional: 'keyage would clear its deactivation record.' },
+  clearReactivated: { acting: 'it is left alone and its record cleared.', conditional: 'keyage would leave it alone and clear its record.' },
+} as const satisfies Record<string, Record<ActionVoice, string>>;
+
+function sentence(which: keyof typeof ACTION_SENTENCES, voice: ActionVoice | undefined): string {
+  return ACTION_SENTENCES[which][voice ?? 'acting'];
 }
 
 /** The tag key of the deactivation record for `accessKeyId`, exactly as keyage writes it. */
@@ -178,8 +208,8 @@ export function planDeactivation(facts: UserFacts, now: Date, parameters: Deacti
     } else if (assessment.stale) {
       action = 'deactivate';
       reason = record
-        ? `${assessment.reason} It is Active again although${recorded || ' keyage recorded a deactivation.'} Deactivating it again.`
-        : `${assessment.reason} Deactivating it.`;
+        ? `${assessment.reason} It is Active again although${recorded || ' keyage recorded a deactivation.'} ${sentence('deactivateAgain', parameters.voice)}`
+        : `${assessment.reason} ${sentence('deactivate', parameters.voice)}`;
     } else if (!assessment.active && record) {
       reason = `${key.status} ${keyPhrase(key)} is ${days(assessment.ageDays)} old;${recorded || ' keyage recorded its deactivation.'} Nothing to do.`;
     } else if (!assessment.active && assessment.overLimit) {
@@ -244,7 +274,7 @@ export function planDeletion(facts: UserFacts, now: Date, parameters: DeletionPa
       action: suspect ? 'keep' : 'clear-record',
       reason: suspect
         ? suspectReason(key?.status ?? 'Missing', key ? keyPhrase(key) : `key ${record.accessKeyId}`, record)
-        : `Key ${record.accessKeyId} no longer exists; its deactivation record is cleared.`,
+        : `Key ${record.accessKeyId} no longer exists; ${sentence('clearGone', parameters.voice)}`,
     });
   }
   return actions;
@@ -278,12 +308,13 @@ export function decideDeletion(key: LiveKey, record: DeactivationRecord, now: Da
   if (!at || record.form !== 'exact' || record.verdict?.status === 'suspect') {
     return { action: 'keep', reason: suspectReason(key.status, phrase, record) };
   }
+  if (record.assumed) return assumedDeactivation(phrase, at, record.verdict, parameters);
   if (key.status === 'Active') {
     const settle = parameters.settleMs ?? RECORD_SETTLE_MS;
     if (now.getTime() - at.getTime() < settle) {
       return { action: 'keep', reason: `Active ${phrase}: keyage recorded its deactivation at ${at.toISOString()}, less than ${Math.round(settle / 60_000)} minutes ago; a deactivation is in progress, so it is left alone.` };
     }
-    return { action: 'clear-record', reason: `Active ${phrase} was re-activated after keyage deactivated it on ${day(at)}; it is left alone and its record cleared.` };
+    return { action: 'clear-record', reason: `Active ${phrase} was re-activated after keyage deactivated it on ${day(at)}; ${sentence('clearReactivated', parameters.voice)}` };
   }
   if (key.status !== 'Inactive') {
     return { action: 'keep', reason: `${key.status} ${phrase}: keyage deletes only Inactive keys.` };
@@ -313,8 +344,32 @@ export function decideDeletion(key: LiveKey, record: DeactivationRecord, now: Da
   const use = key.lastUsedAt ? `last used ${key.lastUsedAt.toISOString()}` : 'never used';
   return {
     action: 'delete',
-    reason: `Inactive ${phrase} was deactivated by keyage on ${day(at)}, ${days(elapsed)} ago (grace period ${days(parameters.graceDays)}), with no use since (${use}). Deleting it.`,
+    reason: `Inactive ${phrase} was deactivated by keyage on ${day(at)}, ${days(elapsed)} ago (grace period ${days(parameters.graceDays)}), with no use since (${use}). ${sentence('delete', parameters.voice)}`,
   };
+}
+
+/**
+ * Stage 2 on a key stage 1 would deactivate at `at` (a dry run of both stages): it is never
+ * deleted in the same run, since the grace period starts then; said in the conditional, for
+ * nothing has happened yet.
+ */
+function assumedDeactivation(phrase: string, at: Date, verdict: RecordVerdict | undefined, parameters: DeletionParameters): Decision {
+  if (verdict?.status !== 'verified') {
+    const why = verdict ? verdict.reason : 'it would not be checked';
+    return {
+      action: 'keep',
+      reason: `${capitalized(phrase)} would be deactivated by stage 1 at ${at.toISOString()} with a record keyage cannot verify (${why}); keyage deletes only keys whose record it can verify, so it would never delete it.`,
+    };
+  }
+  const ends = new Date(at.getTime() + parameters.graceDays * DAY_MS);
+  return {
+    action: 'keep',
+    reason: `${capitalized(phrase)} would be deactivated by stage 1 on ${day(at)}; its grace period of ${days(parameters.graceDays)} would end on ${ends.toISOString()}.`,
+  };
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** Counts of a plan's actions, for summaries. */

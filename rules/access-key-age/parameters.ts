@@ -37,8 +37,14 @@ export const ALLOWED_MAX_AGE = `a whole number of days from 1 to ${MAX_MAX_ACCES
  */
 export const MAX_EXEMPTION_TAG_LENGTH = 256;
 
-export const ALLOWED_EXEMPTION_TAG =
-  `a tag key of 1-128 characters, optionally followed by =value (0-256 characters), at most ${MAX_EXEMPTION_TAG_LENGTH} characters in all (the most an AWS Config remediation StaticValue holds); ASCII letters, digits, spaces and _ . : / = + - @`;
+function tagRules(keyRule: string): string {
+  return `a tag key of 1-128 characters${keyRule}, optionally followed by =value (0-256 characters), at most ${MAX_EXEMPTION_TAG_LENGTH} characters in all (the most an AWS Config remediation StaticValue holds); ASCII letters, digits, spaces and _ . : / = + - @`;
+}
+
+export const ALLOWED_EXEMPTION_TAG = tagRules(' not starting with aws: (tag keys starting with aws: are reserved by AWS)');
+
+/** What is allowed, said first for a key starting with `aws:`, the namespace AWS reserves. */
+export const ALLOWED_NOT_RESERVED = `a key of your own, since tag keys starting with aws: (in any letter case) are reserved by AWS and cannot be added to a user; in all, ${tagRules(' not starting with aws:')}`;
 
 /**
  * Parse the `ruleParameters` of a Config event: a JSON string, an object, or nothing.
@@ -98,7 +104,8 @@ export function parseExemptionTag(value: unknown, name = 'ExemptionTag'): Exempt
   const eq = text.indexOf('=');
   const key = (eq === -1 ? text : text.slice(0, eq)).trim();
   const tagValue = eq === -1 ? undefined : text.slice(eq + 1).trim();
-  if (!TAG_KEY.test(key) || asciiStartsWithIgnoringCase(key, 'aws:') || (tagValue !== undefined && !TAG_VALUE.test(tagValue))) {
+  if (asciiStartsWithIgnoringCase(key, 'aws:')) throw new InvalidParameterError(name, value, ALLOWED_NOT_RESERVED);
+  if (!TAG_KEY.test(key) || (tagValue !== undefined && !TAG_VALUE.test(tagValue))) {
     throw new InvalidParameterError(name, value, ALLOWED_EXEMPTION_TAG);
   }
   // The length of the form every surface passes on (formatExemptionTag), not of the input.

@@ -109,7 +109,7 @@ describe('keyage audit (live)', () => {
       [keyId('bob', 1), 200, 'used', 'NON_COMPLIANT', 'deactivate'],
       [keyId('bob', 2), 10, 'never', 'COMPLIANT', 'none'],
     ]);
-    expect(bob.keys[0]?.reason).toBe(`Active key ${keyId('bob', 1)} (key 1) is 200 days old; limit 90. Deactivating it.`);
+    expect(bob.keys[0]?.reason).toBe(`Active key ${keyId('bob', 1)} (key 1) is 200 days old; limit 90. keyage would deactivate it.`);
   });
 
   it('the table shows the key IDs', async () => {

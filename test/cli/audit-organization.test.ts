@@ -238,6 +238,28 @@ describe('keyage audit --organization', () => {
     expect(run.stderr).toContain("keyage: account 333333333333: using keyage's defaults (no keyage rule is deployed in us-east-1): MaxAccessKeyAge 90 (default)");
   });
 
+  it('--only-findings keeps every account\'s rollup and only the key rows that are findings, in the table and the CSV', async () => {
+    givenAccounts([
+      { id: CALLER, name: 'management' },
+      { id: '222222222222', name: 'prod', days: 200 },
+    ]);
+    const table = await orgAudit('--format', 'table', '--only-findings');
+    expect(table.code).toBe(1);
+    const [rollup, keys] = table.stdout.split('\n\n');
+    expect(rollup?.split('\n').map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual(['ACCOUNT NAME', `${CALLER} management`, '222222222222 prod']);
+    expect(keys?.split('\n').map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual(['ACCOUNT USER', '222222222222 u-prod']);
+    expect(table.stdout).toContain('Only findings are shown (--only-findings): 1 key row; the rollup and the summary count everything.');
+    expect(table.stdout).toContain('Summary: 2 accounts, 2 audited, 0 not audited; 2 users, 1 non-compliant;');
+
+    const csv = await orgAudit('--format', 'csv', '--only-findings');
+    const rows = csv.stdout.trimEnd().split('\n').slice(1);
+    // the management account keeps its rollup, on a row with empty user columns; prod its finding
+    expect(rows.map((r) => r.split(',').slice(0, 2))).toEqual([
+      [CALLER, ''],
+      ['222222222222', 'u-prod'],
+    ]);
+  });
+
   it('draws a progress line across accounts on a terminal; standard output stays clean', async () => {
     givenAccounts([
       { id: '222222222222', name: 'a' },

@@ -114,8 +114,8 @@ describe('the keyage bin', () => {
   });
 });
 
-/** keyage's own lines on standard error (the SDK may print its own Node version notice). */
-const keyageLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('keyage:'));
+/** Standard error as lines; keyage keeps the SDK's Node version warning out of it. */
+const keyageLines = (stderr: string) => stderr.split('\n').filter((l) => l !== '');
 /** All a live run should say there: which parameters it used. */
 const usingDefaults = (region: string) =>
   `keyage: using keyage's defaults (no keyage rule is deployed in ${region}): MaxAccessKeyAge 90 (default), ExemptionTag none (default), GracePeriodDays 14 (default); flags override.`;
@@ -128,11 +128,34 @@ describeWithMoto('the keyage bin against moto_server', () => {
       await recordKeyOf(account);
       const bob = await createUserWithKeys(account.iam, 'bob', 1);
       const run = keyage(['audit', '--format', 'json', '--now', new Date(Date.now() + 91 * DAY_MS).toISOString()], cleanEnv(account.env()));
-      expect(keyageLines(run.stderr)).toEqual([USING_DEFAULTS]);
+      // Only keyage's line: under Node 20 the SDK would add its eight-line Node version warning.
+      expect(run.stderr).toBe(`${USING_DEFAULTS}\n`);
       expect(run.code).toBe(1);
       const report = JSON.parse(run.stdout) as AuditReport;
       expect(report.accountId).toBe(account.accountId);
       expect(report.users.map((u) => [u.userName, u.compliance, u.keys[0]?.accessKeyId])).toEqual([['bob', 'NON_COMPLIANT', bob.accessKeyIds[0]]]);
+    } finally {
+      account.iam.destroy();
+      account.config.destroy();
+    }
+  });
+
+  it('the SDK\'s Node version warning stays out of normal output; --verbose, or the variable set by the user, leaves it to the SDK', async () => {
+    const account = await newMotoAccount();
+    try {
+      await recordKeyOf(account);
+      const quiet = keyage(['audit', '--format', 'json'], cleanEnv(account.env()));
+      expect(quiet.stderr).not.toContain('NodeVersionSupportWarning');
+      expect(quiet.code).toBe(0);
+      const major = Number(process.versions.node.split('.')[0]);
+      for (const run of [
+        keyage(['audit', '--format', 'json', '--verbose'], cleanEnv(account.env())),
+        keyage(['audit', '--format', 'json'], cleanEnv({ ...account.env(), AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'false' })),
+      ]) {
+        // the pinned SDK warns on Node older than 22 (@aws-sdk/core emitWarningIfUnsupportedVersion)
+        if (major < 22) expect(run.stderr).toContain('NodeVersionSupportWarning');
+        else expect(run.stderr).not.toContain('NodeVersionSupportWarning');
+      }
     } finally {
       account.iam.destroy();
       account.config.destroy();

@@ -64,10 +64,13 @@ describeWithMoto('keyage remediate against moto_server', () => {
     expect(applied.code).toBe(0);
     expect(applied.result?.dryRun).toBe(false);
     expect(applied.result?.deactivation?.actions.filter((a) => a.applied).map((a) => [a.accessKeyId, a.action])).toEqual(planned);
-    // What applying adds: applied, the record's time and what the record is (signed by the record key).
-    expect(applied.result?.deactivation?.actions.map(({ applied: _applied, deactivatedAt: _at, record: _record, ...rest }) => rest)).toEqual(
-      dry.result?.deactivation?.actions.map(({ applied: _applied, deactivatedAt: _at, record: _record, ...rest }) => rest),
+    // What applying adds: applied, the record's time and what the record is (signed by the record key);
+    // and its reasons report the act, where the dry run's said what keyage would do.
+    expect(applied.result?.deactivation?.actions.map(({ applied: _applied, deactivatedAt: _at, record: _record, reason: _reason, ...rest }) => rest)).toEqual(
+      dry.result?.deactivation?.actions.map(({ applied: _applied, deactivatedAt: _at, record: _record, reason: _reason, ...rest }) => rest),
     );
+    expect(dry.result?.deactivation?.actions.map((a) => a.reason.replace(/^.*limit 90\. /, ''))).toEqual(['keyage would deactivate it.', 'keyage would deactivate it.']);
+    expect(applied.result?.deactivation?.actions.map((a) => a.reason.replace(/^.*limit 90\. /, ''))).toEqual(['Deactivating it.', 'Deactivating it.']);
     expect(applied.result?.deactivation?.actions.map((a) => a.record)).toEqual(['verified', 'verified']);
     expect(await keyStates('bob')).toEqual(Object.fromEntries(bob.accessKeyIds.map((id) => [id, 'Inactive'])));
     expect(await tags('bob')).toEqual(Object.fromEntries(bob.accessKeyIds.map((id) => [`keyage:deactivated:${id}`, `${now} (signed)`])));

@@ -235,6 +235,27 @@ describe('keyage remediate --delete: the dry run is the exact plan', () => {
   });
 });
 
+describe('keyage remediate table on a terminal', () => {
+  it('fits the terminal by cutting the reason only, and colours nothing (it holds no verdicts)', async () => {
+    givenBob();
+    const table = async (io: Parameters<typeof runCli>[1]) =>
+      (await runCli(['remediate', '--user', 'bob', '--now', PINNED_NOW], { iam: new IAMClient({ region: 'us-east-1' }), sleep: async () => undefined, clock: () => NOW, ...io })).stdout;
+    const full = (await table({})).split('\n');
+    const fitted = (await table({ stdoutIsTTY: true, stdoutColumns: 130 })).split('\n');
+    expect(fitted).toHaveLength(full.length);
+    const header = full.find((l) => l.startsWith('STAGE')) as string;
+    const reasonAt = header.indexOf('REASON');
+    const rows = full.map((l, i) => [l, fitted[i] as string] as const).filter(([l]) => l.startsWith('deactivate'));
+    expect(rows).toHaveLength(2);
+    for (const [whole, cut] of rows) {
+      expect(cut.slice(0, reasonAt)).toBe(whole.slice(0, reasonAt));
+      expect([...cut].length).toBeLessThanOrEqual(130);
+      expect(cut).toMatch(/…$/);
+    }
+    expect(fitted.join('\n')).not.toMatch(/\u001b\[/);
+  });
+});
+
 describe('keyage remediate usage errors', () => {
   it('--user is required: exit 2', async () => {
     const run = await remediate();
@@ -245,7 +266,9 @@ describe('keyage remediate usage errors', () => {
   it('"*" is refused: remediate acts on one user at a time', async () => {
     const run = await remediate('--user', '*');
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe('keyage: Invalid value for parameter --user: "*". Allowed: one IAM user name or user ID (AIDA…); keyage remediate acts on one user at a time.\n');
+    expect(run.stderr).toBe(
+      'keyage: Invalid value for parameter --user: "*". Allowed: one IAM user name (1 to 64 letters, digits and + = , . @ _ -) or user ID (AIDA…): keyage remediate acts on one user at a time ("*", every user, is a value of the delete runbook\'s IAMUser parameter, not of --user).\n',
+    );
     expect(iamMock.calls()).toHaveLength(0);
   });
 

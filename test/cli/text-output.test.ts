@@ -28,6 +28,18 @@ describe('textTable', () => {
   it('pads every column but the last to its widest cell', () => {
     expect(textTable(['A', 'BB', 'C'], [['xxx', 'y', 'free text'], ['z', 'wwww', '']])).toBe('A    BB    C\nxxx  y     free text\nz    wwww');
   });
+
+  it('fitted to a width, cuts only the last column, with an ellipsis, and keeps at least 20 characters of it', () => {
+    const reason = 'a reason that runs on for quite a while';
+    expect(textTable(['ID', 'WHY'], [['AKIA0000000000000001', reason]], { maxWidth: 45 })).toBe(`ID                    WHY\nAKIA0000000000000001  ${reason.slice(0, 22).trimEnd()}…`);
+    expect(textTable(['ID', 'WHY'], [['AKIA0000000000000001', reason]], { maxWidth: 10 })).toBe(`ID                    WHY\nAKIA0000000000000001  ${reason.slice(0, 19).trimEnd()}…`);
+    expect(textTable(['ID', 'WHY'], [['AKIA0000000000000001', reason]], { maxWidth: 200 })).toBe(`ID                    WHY\nAKIA0000000000000001  ${reason}`);
+  });
+
+  it('paints body cells without moving the columns; the header is never painted', () => {
+    const painted = textTable(['V', 'R'], [['NO', 'x'], ['YES', 'y']], { paint: (c, i) => (i === 0 ? `<${c}>` : c) });
+    expect(painted).toBe('V    R\n<NO>   x\n<YES>  y');
+  });
 });
 
 describe('createProgress', () => {

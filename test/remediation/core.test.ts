@@ -547,7 +547,7 @@ describe('deleteDeactivatedKeys: stage 2 planned after stage 1', () => {
     expect(live.actions[0]).toMatchObject({ action: 'clear-record' });
     const after = await deleteDeactivatedKeys(ctx(), { userName: 'alice', graceDays: 14, now: NOW, dryRun: true, assumeDeactivated: [OLD] });
     expect(after.actions[0]).toMatchObject({ accessKeyId: OLD, status: 'Inactive', action: 'keep', deactivatedAt: NOW.toISOString() });
-    expect(after.actions[0]?.reason).toContain('grace period of 14 days ends on');
+    expect(after.actions[0]?.reason).toBe('Key AKIAOLD0000000000001 (key 1) would be deactivated by stage 1 on 2026-11-25; its grace period of 14 days would end on 2026-12-09T12:00:00.000Z.');
     expectNoWrites();
   });
 });

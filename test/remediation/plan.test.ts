@@ -73,6 +73,16 @@ describe('planDeactivation', () => {
     expect(a.reason).toBe('Active key AKIAOLD0000000000001 (key 1) is 91 days old; limit 90. Deactivating it.');
   });
 
+  it('a plan shown without acting (an audit, a dry run) names the deactivation in the conditional', () => {
+    const a = only(planDeactivation({ userName: 'alice', keys: [key('AKIAOLD0000000000001', 91)], tags: [] }, NOW, { ...MAX, voice: 'conditional' }));
+    expect(a.action).toBe('deactivate');
+    expect(a.reason).toBe('Active key AKIAOLD0000000000001 (key 1) is 91 days old; limit 90. keyage would deactivate it.');
+    const again = only(
+      planDeactivation({ userName: 'alice', keys: [key('AKIAOLD0000000000001', 120)], tags: [record('AKIAOLD0000000000001', daysAgo(20))] }, NOW, { ...MAX, voice: 'conditional' }),
+    );
+    expect(again.reason).toMatch(/It is Active again although keyage deactivated it on \d{4}-\d{2}-\d{2}\. keyage would deactivate it again\.$/);
+  });
+
   it('an active key exactly 90 days old is kept: the limit is inclusive, as in the rule', () => {
     const a = only(planDeactivation({ userName: 'alice', keys: [{ ...key('AKIA9000000000000001', 90), createdAt: daysAgo(90, -1) }], tags: [] }, NOW, MAX));
     expect(a.action).toBe('keep');
@@ -141,6 +151,21 @@ describe('decideDeletion', () => {
     const d = decideDeletion(inactive(), rec(daysAgo(14)), NOW, GRACE);
     expect(d.action).toBe('delete');
     expect(d.reason).toContain('14 days ago (grace period 14 days)');
+  });
+
+  it('the runbook says "Deleting it."; a plan shown without acting says keyage would', () => {
+    expect(decideDeletion(inactive(), rec(daysAgo(14)), NOW, GRACE).reason).toMatch(/\(never used\)\. Deleting it\.$/);
+    expect(decideDeletion(inactive(), rec(daysAgo(14)), NOW, { ...GRACE, voice: 'conditional' }).reason).toMatch(/\(never used\)\. keyage would delete it\.$/);
+    const reactivated = decideDeletion(key('AKIAOFF0000000000001', 120), rec(daysAgo(30)), NOW, { ...GRACE, voice: 'conditional' });
+    expect(reactivated).toEqual({ action: 'clear-record', reason: expect.stringMatching(/; keyage would leave it alone and clear its record\.$/) });
+  });
+
+  it('a record stage 1 would write in a dry run is described as a plan, never as a deactivation that happened', () => {
+    const d = decideDeletion(inactive(), { ...rec(NOW), assumed: true }, NOW, { ...GRACE, voice: 'conditional' });
+    expect(d).toEqual({
+      action: 'keep',
+      reason: 'Key AKIAOFF0000000000001 (key 1) would be deactivated by stage 1 on 2026-11-25; its grace period of 14 days would end on 2026-12-09T12:00:00.000Z.',
+    });
   });
 
   it('one millisecond short of the grace period, the key is kept and the reason says when grace ends', () => {

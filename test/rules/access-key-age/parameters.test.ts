@@ -77,6 +77,16 @@ describe('parseExemptionTag', () => {
     expect(() => parseExemptionTag(value)).toThrow(InvalidParameterError);
   });
 
+  it.each(['aws:cloudformation:stack-name', 'AWS:exempt=yes', 'Aws:x'])('refusing %j names the rule it breaks: keys starting with aws: are reserved by AWS', (value) => {
+    expect(() => parseExemptionTag(value, '--exemption-tag')).toThrow(
+      `Invalid value for parameter --exemption-tag: ${JSON.stringify(value)}. Allowed: a key of your own, since tag keys starting with aws: (in any letter case) are reserved by AWS and cannot be added to a user; in all, a tag key of 1-128 characters not starting with aws:, optionally followed by =value`,
+    );
+  });
+
+  it('every refusal says what is allowed, the aws: rule included', () => {
+    expect(() => parseExemptionTag('bad!key')).toThrow(/Allowed: a tag key of 1-128 characters not starting with aws: \(tag keys starting with aws: are reserved by AWS\)/);
+  });
+
   it('accepts a tag of 256 characters in all and refuses 257, the most an AWS Config StaticValue holds', () => {
     const key = 'k'.repeat(128);
     expect(parseExemptionTag(`${key}=${'v'.repeat(127)}`)).toEqual({ key, value: 'v'.repeat(127) });
