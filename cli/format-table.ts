@@ -1,10 +1,11 @@
 /**
  * `--format table`: one row per access key (user, slot, key ID where known, status, age, last
  * use, verdict, planned action, reason), users without keys on a row of their own, the root
- * user apart, then a summary.
+ * user apart, then a summary. Control characters and bidirectional overrides from the input are
+ * shown as escapes (`visible`), never sent to the terminal.
  */
 import type { AuditKey, AuditReport, AuditUser } from './audit-report';
-import { textTable } from './text-table';
+import { textTable, visible } from './text-table';
 
 /** The column headers of the key rows. */
 export const KEY_HEADERS = ['USER', 'SLOT', 'KEY ID', 'STATUS', 'AGE', 'LAST USED', 'VERDICT', 'ACTION', 'REASON'];
@@ -12,13 +13,9 @@ export const KEY_HEADERS = ['USER', 'SLOT', 'KEY ID', 'STATUS', 'AGE', 'LAST USE
 /** The audit as a table for humans. */
 export function formatAuditTable(report: AuditReport): string {
   const rows = keyRows(report);
-  const out: string[] = [];
-  out.push(rows.length > 0 ? textTable(KEY_HEADERS, rows) : 'No IAM users.');
-  out.push('');
-  out.push(...rootLines(report));
-  out.push(summaryLine(report));
-  out.push(decisionLine(report));
-  out.push(sourceLine(report));
+  const out: string[] = [rows.length > 0 ? textTable(KEY_HEADERS, rows) : 'No IAM users.', ''];
+  // The root lines and the source line carry text from the input (its reason, the file name).
+  for (const line of [...rootLines(report), summaryLine(report), decisionLine(report), sourceLine(report)]) out.push(visible(line));
   return `${out.join('\n')}\n`;
 }
 
