@@ -6,16 +6,19 @@
  * larger than the longest string Node can hold. These tests build big reports in memory (no
  * file, no AWS) and never time anything.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { auditAsffChunks, formatAuditAsff } from '../../cli/format-asff';
 import { auditJsonChunks, formatAuditJson } from '../../cli/format-json';
 import { formatOrganizationTable } from '../../cli/format-organization';
 import { formatAuditTable } from '../../cli/format-table';
 import { jsonChunks, WRITE_BATCH_CHARS, writeChunked } from '../../cli/json-chunks';
+import { EXIT } from '../../cli/main';
 import { auditedEntry } from '../../cli/organization-report';
 import { textTable } from '../../cli/text-table';
 import { organizationReport, reportWithNames, syntheticReport } from './reports';
-import { EXAMPLE, PINNED_NOW, runCli } from './run-cli';
+import { EXAMPLE, PINNED_NOW, ROOT, runCli } from './run-cli';
 
 const SEED = 0x5ca1e;
 
@@ -142,6 +145,14 @@ describe('exit status 4: a failure of keyage itself', () => {
     });
     expect(run.code).toBe(3);
     expect(run.stderr).toBe('keyage: AWS call failed: Could not load credentials from any providers\n');
+  });
+
+  it('docs/cli.md\'s exit status table has a row for every status the command uses', () => {
+    const docs = readFileSync(join(ROOT, 'docs', 'cli.md'), 'utf8');
+    const table = docs.slice(docs.indexOf('## Exit status'), docs.indexOf('## Output formats'));
+    const rows = [...table.matchAll(/^\| (\d) \|/gm)].map((m) => Number(m[1]));
+    expect(rows).toEqual(Object.values(EXIT).sort());
+    expect(EXIT.internal).toBe(4);
   });
 
   it('--help names exit status 4', async () => {
