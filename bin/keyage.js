@@ -15,7 +15,8 @@ if (!existsSync(bundle)) {
   require(bundle)
     .run()
     .catch((err) => {
-      process.stderr.write(`keyage: unexpected failure: ${err && err.message ? err.message : String(err)}\n`);
-      process.exitCode = 3;
+      // main() reports every error itself; reaching here is a fault in keyage: exit status 4.
+      process.stderr.write(`keyage: internal error: ${err && err.message ? err.message : String(err)}\n`);
+      process.exitCode = 4;
     });
 }

@@ -23,6 +23,7 @@
  * planned action, and the rotation procedure. Root keys are findings of IAM.4 (CIS 1.4).
  */
 import type { AuditKey, AuditReport, AuditUser } from './audit-report';
+import { jsonChunks } from './json-chunks';
 
 /** The ASFF schema version Security Hub expects. */
 export const ASFF_SCHEMA_VERSION = '2018-10-08';
@@ -222,7 +223,13 @@ export function buildAsffFindings(report: AuditReport, options: AsffOptions = {}
 
 /** The audit as a JSON array of ASFF findings. */
 export function formatAuditAsff(report: AuditReport): string {
-  return `${JSON.stringify(buildAsffFindings(report), null, 2)}\n`;
+  return [...auditAsffChunks(report)].join('');
+}
+
+/** `formatAuditAsff`'s text in pieces, a finding at a time, for output of any size. */
+export function* auditAsffChunks(report: AuditReport): Generator<string> {
+  yield* jsonChunks(buildAsffFindings(report), 1);
+  yield '\n';
 }
 
 interface Ctx {

@@ -10,10 +10,11 @@
  *   - `asff`: the findings of every audited account, each with its own account and product ARN.
  */
 import { type AsffFinding, buildAsffFindings } from './format-asff';
-import { auditCsvRows, type Cell, CSV_COLUMNS, csvLine } from './format-csv';
+import { auditCsvRows, type Cell, CSV_COLUMNS, type CsvOptions, csvLine } from './format-csv';
 import { type AuditTableOptions, decisionLine, KEY_HEADERS, keyRows, keyTableOptions } from './format-table';
+import { jsonChunks } from './json-chunks';
 import type { AccountEntry, OrganizationAuditReport } from './organization-report';
-import { textTable } from './text-table';
+import { textTable, visible } from './text-table';
 
 /** Columns appended to `CSV_COLUMNS` in organization mode. A public contract: only ever appended to. */
 export const ORGANIZATION_CSV_COLUMNS = [
@@ -76,7 +77,7 @@ export function formatOrganizationTable(report: OrganizationAuditReport, options
   const failed = report.accounts.filter((e) => !e.audited);
   if (failed.length > 0) {
     out.push(`Not audited (${failed.length}):`);
-    for (const e of failed) out.push(`  ${e.accountId}${e.name ? ` (${e.name})` : ''}: ${e.reason}`);
+    for (const e of failed) out.push(visible(`  ${e.accountId}${e.name ? ` (${e.name})` : ''}: ${e.reason}`));
     out.push('');
   }
   const s = report.summary;
@@ -85,18 +86,26 @@ export function formatOrganizationTable(report: OrganizationAuditReport, options
       `${s.users} user${s.users === 1 ? '' : 's'}, ${s.nonCompliantUsers} non-compliant; ${s.keys} key${s.keys === 1 ? '' : 's'} (${s.activeKeys} active), ` +
       `${s.staleKeys} stale, ${s.keysToDeactivate} to deactivate, ${s.keysToDelete} to delete; root access keys in ${s.accountsWithRootAccessKeys} account${s.accountsWithRootAccessKeys === 1 ? '' : 's'}.`,
   );
-  out.push(decisionLine(report));
+  out.push(visible(decisionLine(report)));
   const src = report.source;
   out.push(
-    `Source: live IAM of the organization's accounts, through role ${src.roleName} (account ${src.callerAccountId} with its own credentials)` +
-      `${src.profile ? `, profile ${src.profile}` : ''}, region ${src.region}.`,
+    visible(
+      `Source: live IAM of the organization's accounts, through role ${src.roleName} (account ${src.callerAccountId} with its own credentials)` +
+        `${src.profile ? `, profile ${src.profile}` : ''}, region ${src.region}.`,
+    ),
   );
   return `${out.join('\n')}\n`;
 }
 
 /** The organization audit as versioned JSON. */
 export function formatOrganizationJson(report: OrganizationAuditReport): string {
-  return `${JSON.stringify(report, null, 2)}\n`;
+  return [...organizationJsonChunks(report)].join('');
+}
+
+/** `formatOrganizationJson`'s text in pieces, a user at a time (report → accounts → account → report → users). */
+export function* organizationJsonChunks(report: OrganizationAuditReport): Generator<string> {
+  yield* jsonChunks(report, 5);
+  yield '\n';
 }
 
 function rollupCells(e: AccountEntry): Cell[] {
@@ -113,14 +122,14 @@ function rollupCells(e: AccountEntry): Cell[] {
   ];
 }
 
-/** The organization audit as one CSV table. */
-export function formatOrganizationCsv(report: OrganizationAuditReport): string {
+/** The organization audit as one CSV table (cells defused as `csvField` says, unless `options.raw`). */
+export function formatOrganizationCsv(report: OrganizationAuditReport, options: CsvOptions = {}): string {
   const lines = [[...CSV_COLUMNS, ...ORGANIZATION_CSV_COLUMNS].join(',')];
   const blank: Cell[] = CSV_COLUMNS.slice(1).map(() => null);
   for (const e of report.accounts) {
     const rows = e.report ? auditCsvRows(e.report) : [];
     if (rows.length === 0) rows.push([e.accountId, ...blank]);
-    for (const r of rows) lines.push(csvLine([...r, ...rollupCells(e)]));
+    for (const r of rows) lines.push(csvLine([...r, ...rollupCells(e)], options));
   }
   return `${lines.join('\n')}\n`;
 }
@@ -132,5 +141,11 @@ export function organizationFindings(report: OrganizationAuditReport): AsffFindi
 
 /** The organization audit as a JSON array of ASFF findings. */
 export function formatOrganizationAsff(report: OrganizationAuditReport): string {
-  return `${JSON.stringify(organizationFindings(report), null, 2)}\n`;
+  return [...organizationAsffChunks(report)].join('');
+}
+
+/** `formatOrganizationAsff`'s text in pieces, a finding at a time. */
+export function* organizationAsffChunks(report: OrganizationAuditReport): Generator<string> {
+  yield* jsonChunks(organizationFindings(report), 1);
+  yield '\n';
 }

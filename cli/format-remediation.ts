@@ -5,7 +5,7 @@
 import type { RemediationAction } from '../remediation/core';
 import type { RemediateResult } from './remediate';
 import type { TableStyle } from './terminal';
-import { textTable } from './text-table';
+import { textTable, visible } from './text-table';
 
 const HEADERS = ['STAGE', 'SLOT', 'KEY ID', 'STATUS', 'AGE', 'LAST USED', 'DEACTIVATED', 'ACTION', 'DONE', 'REASON'];
 
@@ -19,9 +19,11 @@ export function formatRemediationTable(result: RemediateResult, style: Partial<T
       : 'APPLIED: the changes marked "yes" were made in IAM.',
   );
   out.push(
-    `User ${user ? `${user.userName} (${user.userId})` : '?'}; clock ${result.now}; limit ${result.parameters.maxAccessKeyAgeDays} days; ` +
+    visible(
+      `User ${user ? `${user.userName} (${user.userId})` : '?'}; clock ${result.now}; limit ${result.parameters.maxAccessKeyAgeDays} days; ` +
       `${result.parameters.deleteStage ? `delete stage on, grace period ${result.parameters.graceDays} days` : 'delete stage off (add --delete)'}` +
-      `${result.parameters.exemptionTag ? `; exemption tag ${result.parameters.exemptionTag}` : ''}.`,
+        `${result.parameters.exemptionTag ? `; exemption tag ${result.parameters.exemptionTag}` : ''}.`,
+    ),
   );
   out.push('');
   const rows = [
@@ -31,8 +33,8 @@ export function formatRemediationTable(result: RemediateResult, style: Partial<T
   // Fitted to the terminal (only the reason is cut); no colour: this table holds no verdicts.
   out.push(rows.length > 0 ? textTable(HEADERS, rows, style.width !== undefined ? { maxWidth: style.width } : {}) : 'The user has no access keys.');
   out.push('');
-  if (result.deactivation) out.push(`Stage 1 (deactivate): ${result.deactivation.summary.text}`);
-  if (result.deletion) out.push(`Stage 2 (delete): ${result.deletion.summary.text}`);
+  if (result.deactivation) out.push(visible(`Stage 1 (deactivate): ${result.deactivation.summary.text}`));
+  if (result.deletion) out.push(visible(`Stage 2 (delete): ${result.deletion.summary.text}`));
   return `${out.join('\n')}\n`;
 }
 

@@ -1,11 +1,12 @@
 /**
  * `--format table`: one row per access key (user, slot, key ID where known, status, age, last
  * use, verdict, planned action, reason), users without keys on a row of their own, the root
- * user apart, then a summary.
+ * user apart, then a summary. Control characters and bidirectional overrides from the input are
+ * shown as escapes (`visible`), never sent to the terminal.
  */
 import type { AuditKey, AuditReport, AuditUser } from './audit-report';
 import { paintVerdict, type TableStyle } from './terminal';
-import { type TextTableOptions, textTable } from './text-table';
+import { type TextTableOptions, textTable, visible } from './text-table';
 
 /** The column headers of the key rows. */
 export const KEY_HEADERS = ['USER', 'SLOT', 'KEY ID', 'STATUS', 'AGE', 'LAST USED', 'VERDICT', 'ACTION', 'REASON'];
@@ -29,10 +30,8 @@ export function formatAuditTable(report: AuditReport, options: AuditTableOptions
     const total = report.summary.keys + report.summary.usersWithoutKeys;
     out.push(`Only findings are shown (--only-findings): ${rows.length} of ${total} row${total === 1 ? '' : 's'}; the summary counts every user.`);
   }
-  out.push(...rootLines(report));
-  out.push(summaryLine(report));
-  out.push(decisionLine(report));
-  out.push(sourceLine(report));
+  // The root lines and the source line carry text from the input (its reason, the file name).
+  for (const line of [...rootLines(report), summaryLine(report), decisionLine(report), sourceLine(report)]) out.push(visible(line));
   return `${out.join('\n')}\n`;
 }
 

@@ -15,16 +15,16 @@
  *
  * Exit status: 0 all compliant (or the remediation did what it planned), 1 something is not
  * compliant, 2 a usage or input error (the message names the option, or the file, line and
- * column), 3 AWS refused or failed a call, or answered something unreadable (or an
- * unexpected failure), or an account of an organization audit could not be audited, or Security
- * Hub refused findings: never 0 or 1 then, so a failure can never pass for a verdict. Whatever
- * was found is still printed.
+ * column), 3 AWS refused or failed a call, or answered something unreadable, or an account of an
+ * organization audit could not be audited, or Security Hub refused findings, 4 an internal error
+ * (a fault in keyage itself, not in the input or in AWS): never 0 or 1 then, so a failure can
+ * never pass for a verdict. Whatever was found is still printed.
  */
 import type { ConfigServiceClient } from '@aws-sdk/client-config-service';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { writeFile } from 'node:fs/promises';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { version } from '../package.json';
@@ -40,10 +40,10 @@ import { DEFAULT_GRACE_PERIOD_DAYS } from '../remediation/plan';
 import { auditCredentialReport } from './audit-credential-report';
 import { auditAccount } from './audit-live';
 import { type AuditReport, hasFindings, onlyFindings } from './audit-report';
-import { formatAuditAsff } from './format-asff';
-import { formatAuditCsv } from './format-csv';
+import { auditAsffChunks } from './format-asff';
+import { type CsvOptions, formatAuditCsv } from './format-csv';
 import { formatAuditHtml, formatOrganizationHtml, type HtmlContext } from './format-html';
-import { formatAuditJson } from './format-json';
+import { auditJsonChunks } from './format-json';
 import { type AuditTableOptions, formatAuditTable } from './format-table';
 import { readInputFile, readProcessStdin, withFileName } from './input';
 import { formatRemediationJson, formatRemediationTable } from './format-remediation';
@@ -56,14 +56,16 @@ import { type AwsClientFactory, defaultClientFactory } from './aws-clients';
 import { type AwsSettings, resolveAwsSettings } from './aws-settings';
 import { auditOrganization, callerIdentity, DEFAULT_ACCOUNT_CONCURRENCY, DEFAULT_AUDIT_ROLE_NAME } from './audit-organization';
 import { MEMBER_AUDIT_ACTIONS, ORGANIZATION_CALLER_ACTIONS, SECURITY_HUB_IMPORT_ACTIONS } from './permissions';
-import { formatOrganizationAsff, formatOrganizationCsv, formatOrganizationJson, formatOrganizationTable } from './format-organization';
+import { formatOrganizationCsv, formatOrganizationTable, organizationAsffChunks, organizationJsonChunks } from './format-organization';
+import { writeChunked } from './json-chunks';
+import { visible } from './text-table';
 import { type OrganizationAuditReport, organizationHasFindings, organizationIncomplete, organizationOnlyFindings } from './organization-report';
 import { type TableStyle, tableStyle } from './terminal';
 import { parseAccountIds, parseConcurrency, parseOrganizationalUnitIds, parseRoleName } from './options';
 import { describeImport, FindingsNotImportedError, type ImportResult, importAudit } from './security-hub';
 
-/** Exit statuses. */
-export const EXIT = { ok: 0, findings: 1, usage: 2, failure: 3 } as const;
+/** Exit statuses. `internal`: keyage itself failed (a bug), apart from AWS failures so the two are never confused. */
+export const EXIT = { ok: 0, findings: 1, usage: 2, failure: 3, internal: 4 } as const;
 
 /** Everything the command line touches outside itself; all optional but the writers. */
 export interface CliIo {
@@ -132,6 +134,7 @@ interface AuditOptions extends SharedOptions {
   concurrency?: string;
   securityHub?: boolean;
   onlyFindings?: boolean;
+  csvRaw?: boolean;
 }
 
 interface RemediateOptions extends SharedOptions {
@@ -194,7 +197,7 @@ function buildProgram(io: CliIo, setStatus: (s: number) => void): Command {
       'after',
       `
 Exit status: 0 all compliant, 1 something is not compliant, 2 usage or input error,
-3 an AWS call was refused or failed.
+3 an AWS call was refused or failed, 4 an internal error in keyage (please report it).
 
 Examples:
   keyage audit --credential-report examples/credential-report.csv --now 2026-11-25T12:00:00Z
@@ -216,6 +219,10 @@ Examples:
     .option('--credential-report <file>', 'the credential report: raw CSV, its base64 Content, or the JSON output of "aws iam get-credential-report"; "-" reads standard input')
     .addOption(new Option('--format <format>', 'output format (html: one self-contained page, best with --output)').choices(AUDIT_FORMATS).default('table'))
     .option('--output <file>', 'write the report to this file instead of standard output (any format)')
+    .option(
+      '--csv-raw',
+      "with --format csv: write every cell exactly as it is; by default a text cell beginning with = + - @, a tab or CR is written as '… (quoted), so a spreadsheet shows it as text instead of running it as a formula",
+    )
     .option('--organization', 'audit every ACTIVE account of the organization (from the management or a delegated administrator account), assuming --role-name in each')
     .option('--ou <ids>', 'with --organization: only the accounts in these OUs (or root) and the OUs under them, comma-separated')
     .option('--accounts <ids>', 'with --organization: only these account IDs, comma-separated')
@@ -237,7 +244,9 @@ runbook's GracePeriodDays (in each account, with --organization); flags override
 --organization needs ${ORGANIZATION_CALLER_ACTIONS.join(', ')} where it runs, and in each other account
 a role (--role-name) allowing ${MEMBER_AUDIT_ACTIONS.join(', ')}.
 --security-hub needs ${SECURITY_HUB_IMPORT_ACTIONS.join(' and ')} in each account whose findings it imports.
-Exit status 3 when an account could not be audited or Security Hub refused findings; every result is still printed.`,
+Exit status 3 when an account could not be audited or Security Hub refused findings; every result is still printed.
+Warnings about the credential report (the same user on several rows, a report older than the rule
+uses, --now before the report was made) go to standard error and do not change the exit status.`,
   );
   audit.action(async (opts: AuditOptions) => {
     setStatus(await runAudit(opts, io));
@@ -274,7 +283,8 @@ A dry run needs iam:GetUser, iam:ListAccessKeys, iam:GetAccessKeyLastUsed and ia
 and kms:VerifyMac; --apply adds kms:GenerateMac, iam:TagUser and iam:UpdateAccessKey, and with
 --delete iam:DeleteAccessKey and iam:UntagUser.
 Exit status: 0 nothing left to deactivate, 1 a stale key stays active (always so in a dry run that
-plans a deactivation), 2 usage error or no such user, 3 an AWS call was refused or failed.`,
+plans a deactivation), 2 usage error or no such user, 3 an AWS call was refused or failed,
+4 an internal error in keyage.`,
   );
   remediate.action(async (opts: RemediateOptions) => {
     setStatus(await runRemediate(opts, io));
@@ -505,6 +515,7 @@ const ORGANIZATION_ONLY = [
 async function runAudit(opts: AuditOptions, io: CliIo): Promise<number> {
   const shared = parseShared(opts, io);
   checkOnlyFindings(opts.onlyFindings, opts.format);
+  if (opts.csvRaw && opts.format !== 'csv') throw new InvalidParameterError('--csv-raw', true, `only with --format csv (the format is ${opts.format})`);
   if (opts.organization) return runOrganizationAudit(opts, shared, io);
   for (const [key, flag] of ORGANIZATION_ONLY) {
     if (opts[key] !== undefined) throw new InvalidParameterError(flag, opts[key], 'only with --organization');
@@ -522,7 +533,17 @@ async function runAudit(opts: AuditOptions, io: CliIo): Promise<number> {
     const file = opts.credentialReport;
     const bytes = await readInputFile(file, io.cwd ?? process.cwd(), io.readStdin ?? readProcessStdin);
     const name = file === '-' ? '<stdin>' : file;
-    report = withFileName(name, () => auditCredentialReport(bytes, { now: shared.now, params, graceDays: decided.graceDays, file: name, region: shared.region }));
+    report = withFileName(name, () =>
+      auditCredentialReport(bytes, {
+        now: shared.now,
+        params,
+        graceDays: decided.graceDays,
+        file: name,
+        region: shared.region,
+        nowSource: opts.now !== undefined ? '--now' : 'the current time',
+        warn: (message) => io.stderr(`keyage: warning: ${visible(message)}\n`),
+      }),
+    );
   } else {
     const reader = iamReader(shared, io);
     const own = ownAccountClients(shared, io);
@@ -573,6 +594,7 @@ async function runAudit(opts: AuditOptions, io: CliIo): Promise<number> {
     render(opts.onlyFindings ? onlyFindings(report) : report, opts.format, {
       html: htmlContext(io, report.parameters.sources ?? decidedSources),
       table: { ...styleOf(io, opts), onlyFindings: opts.onlyFindings === true },
+      csv: { raw: opts.csvRaw === true },
     }),
     opts,
     io,
@@ -604,22 +626,38 @@ function htmlContext(io: CliIo, parameterSources: ParameterSources | undefined):
  * Print the report, or write it to `--output FILE` (resolved against the working directory) and
  * say where on standard error. A file that cannot be written is a usage error naming the option.
  */
-async function emit(text: string, opts: Pick<AuditOptions, 'output'>, io: CliIo): Promise<void> {
+async function emit(chunks: Iterable<string>, opts: Pick<AuditOptions, 'output'>, io: CliIo): Promise<void> {
   if (opts.output === undefined) {
-    io.stdout(text);
+    writeChunked(io.stdout, chunks);
     return;
   }
   if (opts.output.trim() === '' || opts.output === '-') {
     throw new InvalidParameterError('--output', opts.output, 'a file name (leave --output out to print to standard output)');
   }
   const path = resolvePath(io.cwd ?? process.cwd(), opts.output);
+  let bytes = 0;
   try {
-    await (io.writeFile ?? ((p: string, t: string) => writeFile(p, t, 'utf8')))(path, text);
+    if (io.writeFile) {
+      const text = [...chunks].join('');
+      bytes = Buffer.byteLength(text, 'utf8');
+      await io.writeFile(path, text);
+    } else {
+      // In batches, as standard output is written: a report too large for one string still fits a file.
+      const fd = openSync(path, 'w');
+      try {
+        writeChunked((batch) => {
+          bytes += Buffer.byteLength(batch, 'utf8');
+          writeSync(fd, batch, null, 'utf8');
+        }, chunks);
+      } finally {
+        closeSync(fd);
+      }
+    }
   } catch (err) {
     const why = typeof (err as { message?: unknown } | null)?.message === 'string' ? (err as { message: string }).message : String(err);
     throw new InvalidParameterError('--output', opts.output, `a file keyage can write (${why})`);
   }
-  io.stderr(`keyage: wrote the report to ${opts.output} (${Buffer.byteLength(text, 'utf8')} bytes).\n`);
+  io.stderr(`keyage: wrote the report to ${opts.output} (${bytes} bytes).\n`);
 }
 
 /** Tell each import on standard error; true when any failed. */
@@ -715,6 +753,7 @@ async function runOrganizationAudit(opts: AuditOptions, shared: Shared, io: CliI
     renderOrganization(opts.onlyFindings ? organizationOnlyFindings(report) : report, opts.format, {
       html: htmlContext(io, fallback.sources),
       table: { ...styleOf(io, opts), onlyFindings: opts.onlyFindings === true },
+      csv: { raw: opts.csvRaw === true },
     }),
     opts,
     io,
@@ -722,7 +761,7 @@ async function runOrganizationAudit(opts: AuditOptions, shared: Shared, io: CliI
   const notAudited = report.accounts.filter((e) => !e.audited);
   if (notAudited.length > 0) {
     io.stderr(`keyage: ${notAudited.length} of ${report.accounts.length} account${report.accounts.length === 1 ? '' : 's'} not audited:\n`);
-    for (const e of notAudited) io.stderr(`keyage:   ${e.accountId}${e.name ? ` (${e.name})` : ''}: ${e.reason}\n`);
+    for (const e of notAudited) io.stderr(`keyage:   ${visible(`${e.accountId}${e.name ? ` (${e.name})` : ''}: ${e.reason}`)}\n`);
   }
   const importFailed = opts.securityHub ? reportImports([...imports].sort((a, b) => a.accountId.localeCompare(b.accountId)), importFailures, io) : false;
   if (organizationIncomplete(report) || importFailed) return EXIT.failure;
@@ -735,24 +774,26 @@ function styleOf(io: CliIo, opts: { output?: string | undefined }): TableStyle {
   return tableStyle({ isTTY: terminal, ...(io.stdoutColumns !== undefined ? { columns: io.stdoutColumns } : {}), env: io.env ?? process.env });
 }
 
-/** What the formats need besides the report: the page's context (html) and the table's style. */
+/** What the formats need besides the report: the page's context (html), the table's style, the CSV cells' treatment. */
 interface RenderOptions {
   readonly html: HtmlContext;
   readonly table: AuditTableOptions;
+  readonly csv: CsvOptions;
 }
 
-function renderOrganization(report: OrganizationAuditReport, format: AuditFormat, { html, table }: RenderOptions): string {
+/** The output in pieces (`emit` writes them): the JSON formats a user or finding at a time. */
+function renderOrganization(report: OrganizationAuditReport, format: AuditFormat, { html, table, csv }: RenderOptions): Iterable<string> {
   switch (format) {
     case 'html':
-      return formatOrganizationHtml(report, html);
+      return [formatOrganizationHtml(report, html)];
     case 'json':
-      return formatOrganizationJson(report);
+      return organizationJsonChunks(report);
     case 'csv':
-      return formatOrganizationCsv(report);
+      return [formatOrganizationCsv(report, csv)];
     case 'asff':
-      return formatOrganizationAsff(report);
+      return organizationAsffChunks(report);
     case 'table':
-      return formatOrganizationTable(report, table);
+      return [formatOrganizationTable(report, table)];
   }
 }
 
@@ -819,18 +860,19 @@ async function runRemediate(opts: RemediateOptions, io: CliIo): Promise<number> 
   return leavesNonCompliantKeys(result) ? EXIT.findings : EXIT.ok;
 }
 
-function render(report: AuditReport, format: AuditFormat, { html, table }: RenderOptions): string {
+/** The output in pieces (`emit` writes them): the JSON formats a user or finding at a time. */
+function render(report: AuditReport, format: AuditFormat, { html, table, csv }: RenderOptions): Iterable<string> {
   switch (format) {
     case 'html':
-      return formatAuditHtml(report, html);
+      return [formatAuditHtml(report, html)];
     case 'json':
-      return formatAuditJson(report);
+      return auditJsonChunks(report);
     case 'csv':
-      return formatAuditCsv(report);
+      return [formatAuditCsv(report, csv)];
     case 'asff':
-      return formatAuditAsff(report);
+      return auditAsffChunks(report);
     case 'table':
-      return formatAuditTable(report, table);
+      return [formatAuditTable(report, table)];
   }
 }
 
@@ -857,13 +899,30 @@ function reportError(err: unknown, io: CliIo): number {
     return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (err instanceof AwsAccessDeniedError || err instanceof AwsCallError || err instanceof UnexpectedResponseError) {
-    io.stderr(`keyage: ${err.message}${endpointHint(err, io)}\n`);
+    io.stderr(`keyage: ${visible(err.message)}${endpointHint(err, io)}\n`);
     return EXIT.failure;
   }
   if (err instanceof KeyageError) {
-    io.stderr(`keyage: ${err.message}\n`);
+    io.stderr(`keyage: ${visible(err.message)}\n`);
     return EXIT.usage;
   }
-  io.stderr(`keyage: unexpected failure: ${messageOf(err)}\n`);
-  return EXIT.failure;
+  if (isSdkFailure(err)) {
+    io.stderr(`keyage: AWS call failed: ${visible(messageOf(err))}${endpointHint(err, io)}\n`);
+    return EXIT.failure;
+  }
+  io.stderr(`keyage: internal error (a fault in keyage, not in the input or in AWS; please report it with the command that caused it): ${visible(describeInternal(err))}\n`);
+  return EXIT.internal;
+}
+
+/** An error the AWS SDK raised that did not pass through `AwsCaller` (which names every failure it sees). */
+function isSdkFailure(err: unknown): boolean {
+  if (err === null || typeof err !== 'object') return false;
+  const name = (err as { name?: unknown }).name;
+  return '$metadata' in err || '$fault' in err || name === 'CredentialsProviderError' || name === 'TokenProviderError' || NETWORK_CODES.has(awsErrorCode(err) ?? '');
+}
+
+/** `RangeError: Maximum call stack size exceeded`: the class tells a bug apart from its message. */
+function describeInternal(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return messageOf(err);
 }

@@ -5,6 +5,7 @@
  * messages, naming the option.
  */
 import { InvalidParameterError } from '../lib/errors';
+import { readIsoTime } from '../lib/iso-time';
 import { parseUserTarget } from '../remediation/parameters';
 
 /** Output formats of `keyage audit`. */
@@ -41,22 +42,20 @@ export type RemediateFormat = (typeof REMEDIATE_FORMATS)[number];
 /** The region used when neither `--region` nor `AWS_REGION` says one. */
 export const DEFAULT_REGION = 'us-east-1';
 
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
-
 /** What `--now` accepts, for its error message. */
 export const ALLOWED_NOW = 'an ISO 8601 time with a zone, such as 2026-11-25T12:00:00Z, or a date such as 2026-11-25 (midnight UTC)';
 
 /**
  * `--now`: the clock for every decision and every record the command writes. A time without a
- * zone is refused (it would mean different instants on different machines).
+ * zone is refused (it would mean different instants on different machines), and so is a date
+ * the calendar does not have (`2026-02-30`), which `Date` would move into the next month.
  * @param clock the real clock, used when the option is absent.
  */
 export function parseNow(value: string | undefined, clock: () => Date): Date {
   if (value === undefined) return clock();
-  const text = value.trim();
-  const ms = ISO_TIME.test(text) ? Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text) : Number.NaN;
-  if (Number.isNaN(ms)) throw new InvalidParameterError('--now', value, ALLOWED_NOW);
-  return new Date(ms);
+  const read = readIsoTime(value.trim(), { dateOnly: true });
+  if (!read.ok) throw new InvalidParameterError('--now', value, read.impossible ? `a real calendar date and time (${read.problem}): ${ALLOWED_NOW}` : ALLOWED_NOW);
+  return read.date;
 }
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;

@@ -20,6 +20,7 @@
 import { GenerateMacCommand, type KMSClient, VerifyMacCommand } from '@aws-sdk/client-kms';
 import { asciiLower, asciiUpper } from '../lib/ascii';
 import { type AwsCaller, awsErrorCode } from '../lib/aws-call';
+import { readIsoTime } from '../lib/iso-time';
 
 /** The tag-key prefix of a record, exactly as keyage writes it. */
 export const DEACTIVATION_TAG_PREFIX = 'keyage:deactivated:';
@@ -96,9 +97,8 @@ export type RecordValue =
  */
 export function parseStrictInstant(text: string): Date | undefined {
   if (!ISO_MS.test(text)) return undefined;
-  const date = new Date(text);
-  if (Number.isNaN(date.getTime()) || date.toISOString() !== text) return undefined;
-  return date;
+  const read = readIsoTime(text);
+  return read.ok ? read.date : undefined;
 }
 
 /** Read a record's tag value. Nothing is trimmed or repaired: keyage writes exactly one form. */

@@ -11,6 +11,7 @@
  */
 import { parse } from 'csv-parse/sync';
 import { CredentialReportError } from '../../lib/errors';
+import { readIsoTime } from '../../lib/iso-time';
 import type { AccessKey } from './policy';
 
 export const ROOT_ACCOUNT_USER = '<root_account>';
@@ -142,7 +143,12 @@ export function parseCredentialReport(csv: string, generatedAt?: Date): Credenti
       keys,
     });
   }
-  const root = rows.find((r) => r.isRoot);
+  const roots = rows.filter((r) => r.isRoot);
+  const [root, second] = roots;
+  if (root && second) {
+    // Auditing one and dropping the other could hide the root user's keys; a real report has one.
+    throw new CredentialReportError(`a second ${ROOT_ACCOUNT_USER} row (the first is on line ${root.line}); a credential report has one`, second.line, 1);
+  }
   return { rows, users: rows.filter((r) => !r.isRoot), ...(root ? { root } : {}), ...(generatedAt ? { generatedAt } : {}) };
 }
 
@@ -167,14 +173,33 @@ export function decodeCredentialReport(input: Buffer | string, source = 'input')
     if (typeof content !== 'string') {
       throw new CredentialReportError(`${source} is JSON without a "Content" string; expected the output of "aws iam get-credential-report"`, 1);
     }
-    const generated = (doc as { GeneratedTime?: unknown }).GeneratedTime;
-    const generatedAt = typeof generated === 'string' && !Number.isNaN(Date.parse(generated)) ? new Date(generated) : undefined;
+    const generatedAt = generatedTime((doc as { GeneratedTime?: unknown }).GeneratedTime, source);
     return parseCredentialReport(decodeBase64(content, source), generatedAt);
+  }
+  const saved = otherCliOutput(trimmed);
+  if (saved) {
+    throw new CredentialReportError(
+      `${source} is what "aws iam get-credential-report --output ${saved}" prints, not the report: save it with --output json (or --query Content --output text for the base64 Content alone)`,
+      1,
+    );
   }
   if (!trimmed.includes(',') && /^[A-Za-z0-9+/=\s]+$/.test(trimmed)) {
     return parseCredentialReport(decodeBase64(trimmed, source));
   }
   return parseCredentialReport(text);
+}
+
+/**
+ * The AWS CLI output format `text` looks like when it is not the report: `--output text` prints
+ * the fields on one line, tab-separated (`<base64>\t<GeneratedTime>\ttext/csv`); `--output table`
+ * draws a box titled GetCredentialReport; `--output yaml` writes `Content: …` lines.
+ */
+function otherCliOutput(text: string): 'text' | 'table' | 'yaml' | undefined {
+  const first = text.split('\n', 1)[0] ?? '';
+  if (first.includes('\t') && first.split('\t').some((f) => f.trim() === 'text/csv')) return 'text';
+  if (/^[-+|]/.test(first) && /^\|\s*(GetCredentialReport|Content|GeneratedTime|ReportFormat)\b/m.test(text)) return 'table';
+  if (/^Content:\s/m.test(text) && /^(GeneratedTime|ReportFormat):/m.test(text)) return 'yaml';
+  return undefined;
 }
 
 /** The keys of a report row in the policy's vocabulary. The report cannot tell Expired from Inactive. */
@@ -185,6 +210,19 @@ export function reportRowKeys(row: CredentialReportRow): AccessKey[] {
     createdAt: k.lastRotated,
     ...(k.lastUsedAt !== undefined ? { lastUsedAt: k.lastUsedAt } : {}),
   }));
+}
+
+/**
+ * The JSON output's `GeneratedTime`: absent or `null` is unknown; anything else must be a real
+ * instant (an impossible date is refused, never shifted into the next month).
+ */
+function generatedTime(value: unknown, source: string): Date | undefined {
+  if (value === undefined || value === null) return undefined;
+  const expected = 'expected the time "aws iam get-credential-report" gives, such as 2026-11-25T10:00:00+00:00';
+  if (typeof value !== 'string') throw new CredentialReportError(`${source}: GeneratedTime is ${Array.isArray(value) ? 'an array' : `a ${typeof value}`}; ${expected}`, 1);
+  const read = readIsoTime(value);
+  if (read.ok) return read.date;
+  throw new CredentialReportError(`${source}: GeneratedTime is ${JSON.stringify(value.slice(0, 40))}, ${read.impossible ? `and ${read.problem}` : 'not an ISO 8601 date-time'}; ${expected}`, 1);
 }
 
 function decodeBase64(content: string, source: string): string {
@@ -201,15 +239,13 @@ function parseBoolean(value: string, line: number, column: number, name: string)
   throw new CredentialReportError(`${name} is ${JSON.stringify(value)}; expected true or false`, line, column);
 }
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
-
 function parseDate(value: string, line: number, column: number, name: string): Date | undefined {
   if (EMPTY.has(value)) return undefined;
-  const ms = ISO_DATE.test(value) ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms)) {
-    throw new CredentialReportError(`${name} is ${JSON.stringify(value.slice(0, 40))}; expected an ISO 8601 date-time or N/A`, line, column);
-  }
-  return new Date(ms);
+  const read = readIsoTime(value);
+  if (read.ok) return read.date;
+  const shown = JSON.stringify(value.slice(0, 40));
+  if (read.impossible) throw new CredentialReportError(`${name} is ${shown}, and ${read.problem}`, line, column);
+  throw new CredentialReportError(`${name} is ${shown}; expected an ISO 8601 date-time or N/A`, line, column);
 }
 
 /** The 1-based line on which each CSV record starts (records may span lines inside quotes). */

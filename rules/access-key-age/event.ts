@@ -8,6 +8,7 @@
  *     accountId, version, evaluationMode }
  */
 import { InvalidEventError } from '../../lib/errors';
+import { readIsoTime } from '../../lib/iso-time';
 
 export const MESSAGE_TYPES = [
   'ConfigurationItemChangeNotification',
@@ -127,11 +128,12 @@ function parseInvokingEvent(raw: unknown): Record<string, unknown> {
 
 function parseTime(value: unknown, field: string): Date {
   if (value instanceof Date && !Number.isNaN(value.getTime())) return value;
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) {
-    const ms = Date.parse(value);
-    if (!Number.isNaN(ms)) return new Date(ms);
+  if (typeof value === 'string') {
+    const read = readIsoTime(value);
+    if (read.ok) return read.date;
+    if (read.impossible) throw new InvalidEventError(field, `must be a real date and time: ${read.problem}`);
   }
-  throw new InvalidEventError(field, `must be an ISO 8601 date-time, got ${kindOf(value)}`);
+  throw new InvalidEventError(field, `must be an ISO 8601 date-time with a zone, got ${kindOf(value)}`);
 }
 
 function requiredString(value: unknown, field: string): string {

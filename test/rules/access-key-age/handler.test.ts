@@ -544,6 +544,17 @@ describe('malformed events', () => {
     ['no configurationItem', () => withInvokingEvent(good(), (i) => ({ ...i, configurationItem: undefined })), /configurationItem must be an object, got nothing/],
     ['a bad item status', () => changeEvent(userConfigurationItem({ configurationItemStatus: 'Gone' })), /configurationItemStatus is "Gone"/],
     ['a bad capture time', () => changeEvent(userConfigurationItem({ configurationItemCaptureTime: 'yesterday' })), /configurationItemCaptureTime must be an ISO 8601 date-time/],
+    [
+      'an impossible capture time',
+      () => changeEvent(userConfigurationItem({ configurationItemCaptureTime: '2026-02-30T08:00:00.000Z' })),
+      /configurationItemCaptureTime must be a real date and time: there is no February 30, 2026 \(February 2026 has 28 days\)/,
+    ],
+    ['a capture time without a zone', () => changeEvent(userConfigurationItem({ configurationItemCaptureTime: '2026-11-20T08:00:00.000' })), /configurationItemCaptureTime must be an ISO 8601 date-time with a zone/],
+    [
+      'an impossible notification time',
+      () => scheduledEvent(undefined, { notificationCreationTime: '2025-02-29T12:00:00.000Z' }),
+      /notificationCreationTime must be a real date and time: there is no February 29, 2025 \(2025 is not a leap year\)/,
+    ],
     ['no resourceId', () => changeEvent(userConfigurationItem({ resourceId: '' })), /resourceId must be a non-empty string/],
     ['no resultToken', () => ({ ...good(), resultToken: undefined }), /resultToken must be a non-empty string/],
     ['eventLeftScope not boolean', () => ({ ...good(), eventLeftScope: 'yes' }), /eventLeftScope must be true or false/],
