@@ -76,7 +76,7 @@ describe('change-triggered evaluation', () => {
     expectEvaluation(evaluationsSent(configMock), {
       resourceId: 'AIDAEXAMPLEALICE00001',
       compliance: 'NON_COMPLIANT',
-      annotation: 'Active key AKIAOLDKEY0000000001 (key 1) is 91 days old; limit 90.',
+      annotation: 'Active key AKIAOLDKEY0000000001 (key 1) created 2026-08-26, over the 90-day limit since 2026-11-25.',
       orderingTimestamp: CAPTURE,
     });
     expect(result).toMatchObject({ evaluations: 1, nonCompliant: 1, iamCalls: 2, configCalls: 1 });
@@ -85,7 +85,7 @@ describe('change-triggered evaluation', () => {
   it('an active key 90 days old leaves the user COMPLIANT and says when it falls due', async () => {
     iamMock.on(ListAccessKeysCommand).resolves(keys({ id: 'AKIAKEY9000000000001', age: 90 }));
     await handler()(event());
-    expectEvaluation(evaluationsSent(configMock), { resourceId: ALICE.UserId, compliance: 'COMPLIANT', annotation: /is 90 days old; due for rotation on 2026-11-26 \(in 1 day\); limit 90\.$/ });
+    expectEvaluation(evaluationsSent(configMock), { resourceId: ALICE.UserId, compliance: 'COMPLIANT', annotation: 'Oldest active key created 2026-08-27; due for rotation on 2026-11-26; limit 90.' });
   });
 
   it('a user with no keys is COMPLIANT', async () => {
@@ -97,19 +97,19 @@ describe('change-triggered evaluation', () => {
   it('an inactive key 300 days old beside a young active key leaves the user COMPLIANT', async () => {
     iamMock.on(ListAccessKeysCommand).resolves(keys({ id: 'AKIAOLDINACTIVE00001', status: 'Inactive', age: 300 }, { id: 'AKIANEWKEY0000000002', age: 3 }));
     await handler()(event());
-    expectEvaluation(evaluationsSent(configMock), { resourceId: ALICE.UserId, compliance: 'COMPLIANT', annotation: /AKIANEWKEY0000000002 \(key 2\) is 3 days old/ });
+    expectEvaluation(evaluationsSent(configMock), { resourceId: ALICE.UserId, compliance: 'COMPLIANT', annotation: 'Oldest active key created 2026-11-22; due for rotation on 2027-02-21; limit 90.' });
   });
 
   it('a stale second key makes the user NON_COMPLIANT even when the first is young', async () => {
     iamMock.on(ListAccessKeysCommand).resolves(keys({ id: 'AKIAYOUNG00000000001', age: 1 }, { id: 'AKIASTALE00000000002', age: 200 }));
     await handler()(event());
-    expectEvaluation(evaluationsSent(configMock), { resourceId: ALICE.UserId, compliance: 'NON_COMPLIANT', annotation: /AKIASTALE00000000002 \(key 1\) is 200 days old; limit 90\.$/ });
+    expectEvaluation(evaluationsSent(configMock), { resourceId: ALICE.UserId, compliance: 'NON_COMPLIANT', annotation: 'Active key AKIASTALE00000000002 (key 1) created 2026-05-09, over the 90-day limit since 2026-08-08.' });
   });
 
   it('MaxAccessKeyAge from the rule parameters sets the limit', async () => {
     iamMock.on(ListAccessKeysCommand).resolves(keys({ id: 'AKIAKEY3100000000001', age: 31 }));
     await handler()(event({ MaxAccessKeyAge: '30' }));
-    expectEvaluation(evaluationsSent(configMock), { resourceId: ALICE.UserId, compliance: 'NON_COMPLIANT', annotation: /31 days old; limit 30\./ });
+    expectEvaluation(evaluationsSent(configMock), { resourceId: ALICE.UserId, compliance: 'NON_COMPLIANT', annotation: /created 2026-10-25, over the 30-day limit since 2026-11-25\./ });
   });
 
   it('a user carrying the exemption tag is NOT_APPLICABLE and its keys are not read', async () => {
@@ -239,8 +239,8 @@ describe('scheduled sweep', () => {
     expect(iamMock).toHaveReceivedCommandTimes(ListAccessKeysCommand, 1);
     expect(iamMock).toHaveReceivedCommandWith(ListAccessKeysCommand, { UserName: 'user2' });
     const sent = evaluationsSent(configMock);
-    expectEvaluation(sent, { resourceId: all[0]!.UserId, compliance: 'COMPLIANT', annotation: /Oldest active key 1 is 30 days old/ });
-    expectEvaluation(sent, { resourceId: all[2]!.UserId, compliance: 'NON_COMPLIANT', annotation: 'Active key AKIAUSER2KEY00000001 (key 1) is 120 days old; limit 90.' });
+    expectEvaluation(sent, { resourceId: all[0]!.UserId, compliance: 'COMPLIANT', annotation: 'Oldest active key created 2026-10-26; due for rotation on 2027-01-25; limit 90.' });
+    expectEvaluation(sent, { resourceId: all[2]!.UserId, compliance: 'NON_COMPLIANT', annotation: 'Active key AKIAUSER2KEY00000001 (key 1) created 2026-07-28, over the 90-day limit since 2026-10-27.' });
     expectEvaluation(sent, { resourceId: all[3]!.UserId, compliance: 'COMPLIANT', annotation: 'No access keys.' });
     expect(result).toMatchObject({ evaluations: 4, compliant: 3, nonCompliant: 1 });
   });
@@ -485,7 +485,7 @@ describe('scheduled sweep', () => {
     await handler()(scheduledEvent(undefined, { resultToken: 'real-token' }));
     expect(configMock).toHaveReceivedCommandWith(GetComplianceDetailsByConfigRuleCommand, {
       ConfigRuleName: 'keyage-access-key-age',
-      ComplianceTypes: ['COMPLIANT', 'NON_COMPLIANT'],
+      ComplianceTypes: ['COMPLIANT', 'NON_COMPLIANT', 'NOT_APPLICABLE'],
       Limit: 100,
     });
     expect(configMock).toHaveReceivedCommandTimes(GetComplianceDetailsByConfigRuleCommand, 2);
@@ -520,7 +520,8 @@ describe('rule parameters', () => {
     [{ MaxAccessKeyAge: '0' }, /MaxAccessKeyAge: "0"/],
     [{ MaxAccessKeyAge: '-5' }, /MaxAccessKeyAge: "-5"/],
     [{ MaxAccessKeyAge: '1.5' }, /MaxAccessKeyAge: "1.5"/],
-    [{ maxAccessKeyAge: '90' }, /parameter maxAccessKeyAge: "90". Allowed: the rule's parameters are MaxAccessKeyAge and ExemptionTag \(did you mean MaxAccessKeyAge\?\)/],
+    [{ maxAccessKeyAge: '90' }, /parameter maxAccessKeyAge: "90". Allowed: the rule's parameters are MaxAccessKeyAge, ExemptionTag and EvaluationRefreshDays \(did you mean MaxAccessKeyAge\?\)/],
+    [{ EvaluationRefreshDays: '61' }, /EvaluationRefreshDays: "61". Allowed: a whole number of days from 0 to 60/],
     [{ Bogus: 'x' }, /parameter Bogus/],
     [{ ExemptionTag: 'aws:reserved' }, /ExemptionTag: "aws:reserved"/],
   ])('rejects %j with a message naming the parameter, and makes no call', async (params, message) => {
