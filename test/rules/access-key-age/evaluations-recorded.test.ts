@@ -258,7 +258,6 @@ describe('a sweep that puts only what changed', () => {
       { seed: SEED, numRuns: 80 },
     );
     // The runs exercised what they claim to.
-    console.log({ sweeps, quiet, failedReads });
     expect(sweeps).toBeGreaterThan(300);
     expect(quiet).toBeGreaterThan(200);
     expect(failedReads).toBeGreaterThan(5);
