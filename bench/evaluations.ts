@@ -260,6 +260,9 @@ export async function runEvaluationsScenario(users: number, opts: Omit<Evaluatio
       const wrong = compare(iam, stores.putAll, stores.putChanged, clock.now);
       if (wrong.length > 0) throw new KeyageError('BenchmarkFailed', `day ${d}, ${users} users: the stores differ from each other or from the policy for ${wrong.length} user(s), e.g. ${wrong.slice(0, 3).join('; ')}`);
       sweepsIdentical++;
+      iam.forgetCalls();
+      stores.putAll.forgetCalls();
+      stores.putChanged.forgetCalls();
     }
     const months: MonthResult[] = [];
     for (let m = 0; m * 30 < opts.days; m++) {

@@ -48,7 +48,7 @@ export function configError(name: string, message: string, httpStatusCode = 400)
 
 export class ConfigEvaluationStore {
   private readonly evaluations = new Map<string, StoredEvaluation>();
-  private stub?: { restore(): void };
+  private stub?: { restore(): void; resetHistory(): void };
   /** Evaluations recorded (billed), since the store was made. */
   recorded = 0;
   putCalls = 0;
@@ -76,6 +76,11 @@ export class ConfigEvaluationStore {
   detach(): void {
     this.stub?.restore();
     this.stub = undefined;
+  }
+
+  /** Drop the mock's record of the calls answered so far (a long run would keep every answer). */
+  forgetCalls(): void {
+    this.stub?.resetHistory();
   }
 
   /** What the store holds now, by resource ID. */

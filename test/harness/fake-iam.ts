@@ -44,7 +44,7 @@ export interface FakeUser {
 
 export class FakeIamAccount {
   readonly users = new Map<string, FakeUser>();
-  private stub?: { restore(): void };
+  private stub?: { restore(): void; resetHistory(): void };
   private serial = 0;
   /** IAM calls answered, by command name. */
   readonly calls = new Map<string, number>();
@@ -95,6 +95,11 @@ export class FakeIamAccount {
   detach(): void {
     this.stub?.restore();
     this.stub = undefined;
+  }
+
+  /** Drop the mock's record of the calls answered so far (a long run would keep every answer). */
+  forgetCalls(): void {
+    this.stub?.resetHistory();
   }
 
   /** A new user (a new user ID, even for a name used before), created at the clock's time unless given. */
