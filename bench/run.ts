@@ -21,6 +21,7 @@ import { checkTargets, type Extras, formatExtras, formatScenario, formatTargets,
 import { MOTO_TRANSPORT, THROTTLED_TRANSPORT, type TransportModel } from './transport';
 import { WORKER_FLAG, workerMain } from './worker';
 import { ORGANIZATION_COMMAND, ORGANIZATION_WORKER_FLAG, organizationMain, organizationWorkerMain } from './organization';
+import { EVALUATIONS_COMMAND, evaluationsMain } from './evaluations';
 
 /** The command line, parsed and checked. */
 export interface CliOptions {
@@ -60,7 +61,8 @@ export const USAGE = `usage: npm run bench -- [options]
                           256 MB Lambda: --worker-node-args="--max-semi-space-size=12 --max-old-space-size=231"
   --out FILE              JSON output (default bench/results/bench-<time>.json)
   --from FILES            print the tables and targets of earlier JSON results (comma-separated), run nothing
-npm run bench -- organization [options]: the organization audit instead (see its --help)`;
+npm run bench -- organization [options]: the organization audit instead (see its --help)
+npm run bench -- evaluations [options]: Config evaluations recorded per account-month, put all or put changed (see its --help)`;
 
 /** Parse the command line. @throws InvalidParameterError naming the option, the value and what is allowed. */
 export function parseCli(argv: readonly string[]): CliOptions | 'help' {
@@ -274,7 +276,9 @@ if (require.main === module) {
         ? organizationWorkerMain()
         : argv[0] === ORGANIZATION_COMMAND
           ? organizationMain(argv.slice(1), machine)
-          : main(argv);
+          : argv[0] === EVALUATIONS_COMMAND
+            ? evaluationsMain(argv.slice(1), machine)
+            : main(argv);
   run.catch((err: unknown) => {
     process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = 1;

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidParameterError } from '../lib/errors';
-import { MAX_MAX_ACCESS_KEY_AGE_DAYS, formatExemptionTag, parseExemptionTag, parseMaxAccessKeyAge } from '../rules/access-key-age/parameters';
+import { MAX_MAX_ACCESS_KEY_AGE_DAYS, formatExemptionTag, parseEvaluationRefreshDays, parseExemptionTag, parseMaxAccessKeyAge } from '../rules/access-key-age/parameters';
 import { type AwsRegion, parseRegionCode } from './regions';
 
 /** How often the periodic sweep runs: the values AWS Config accepts. */
@@ -48,6 +48,14 @@ export interface MemberSettings {
    * @default '' (no exemption)
    */
   readonly exemptionTag: string;
+  /**
+   * The rule's `EvaluationRefreshDays`: the periodic sweep records an unchanged evaluation again
+   * only once the one AWS Config holds is this many days old (0-60; 0 records every evaluation on
+   * every sweep). A changed verdict is always recorded at once. AWS Config bills each evaluation
+   * recorded; Security Hub deletes findings not updated in 90 days.
+   * @default 30
+   */
+  readonly evaluationRefreshDays: number;
   /**
    * How often the periodic sweep of every user runs.
    * @default 'TwentyFour_Hours'
@@ -251,6 +259,7 @@ export interface KeyageSettings {
 const MEMBER_KEYS = [
   'maxAccessKeyAge',
   'exemptionTag',
+  'evaluationRefreshDays',
   'maximumExecutionFrequency',
   'automaticRemediation',
   'remediationDryRun',
@@ -328,6 +337,7 @@ export function resolveMemberSettings(raw: Readonly<Record<string, unknown>>, na
   return {
     maxAccessKeyAge: parseMaxAccessKeyAge(raw.maxAccessKeyAge, nameOf('maxAccessKeyAge')),
     exemptionTag: exemption ? formatExemptionTag(exemption) : '',
+    evaluationRefreshDays: parseEvaluationRefreshDays(raw.evaluationRefreshDays, nameOf('evaluationRefreshDays')),
     maximumExecutionFrequency: oneOf(raw.maximumExecutionFrequency, nameOf('maximumExecutionFrequency'), EXECUTION_FREQUENCIES, 'TwentyFour_Hours'),
     automaticRemediation: bool(raw.automaticRemediation, nameOf('automaticRemediation'), false),
     remediationDryRun: bool(raw.remediationDryRun, nameOf('remediationDryRun'), false),

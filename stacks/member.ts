@@ -256,6 +256,7 @@ export class KeyageMember extends Construct {
         ConfigRuleName: CONFIG_RULE_NAME,
         MaxAccessKeyAge: String(settings.maxAccessKeyAge),
         ExemptionTag: settings.exemptionTag,
+        EvaluationRefreshDays: String(settings.evaluationRefreshDays),
         MaximumExecutionFrequency: settings.maximumExecutionFrequency,
         RemediationDocumentName: DEACTIVATE_RUNBOOK_NAME,
         AutomationAssumeRole: this.automationRole.roleArn,

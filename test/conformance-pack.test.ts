@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { DEFAULT_MAX_ACCESS_KEY_AGE_DAYS, RULE_PARAMETER_NAMES, parseRuleParameters } from '../rules/access-key-age/parameters';
+import { DEFAULT_EVALUATION_REFRESH_DAYS, DEFAULT_MAX_ACCESS_KEY_AGE_DAYS, RULE_PARAMETER_NAMES, parseRuleParameters } from '../rules/access-key-age/parameters';
 import { EXECUTION_FREQUENCIES } from '../stacks/config';
 import {
   PACK_MAX_PARAMETERS,
@@ -99,7 +99,7 @@ describe('conformance-pack.yaml', () => {
       const extra = Array.from({ length: 60 }, (_, i) => `  Extra${i}:\n    Type: Number\n`).join('');
       const bad = base.replace('Parameters:\n', `Parameters:\n${extra}`);
       const problems = packConstraintViolations(bad);
-      expect(problems).toContainEqual(expect.stringMatching(/74 parameters; at most 60/));
+      expect(problems).toContainEqual(`${60 + Object.keys(template.Parameters ?? {}).length} parameters; at most 60 are allowed`);
       expect(problems).toContainEqual(expect.stringMatching(/parameter Extra0 has type Number/));
     });
   });
@@ -127,15 +127,20 @@ describe('conformance-pack.yaml', () => {
       expect(resolved().rule.Properties?.Scope).toEqual({ ComplianceResourceTypes: ['AWS::IAM::User'] });
     });
 
-    it('gets exactly the input parameters the rule accepts, MaxAccessKeyAge and ExemptionTag', () => {
-      const input = resolved({ MaxAccessKeyAge: '30', ExemptionTag: 'keyage-exempt=yes' }).rule.Properties?.InputParameters as Record<string, string>;
+    it('gets exactly the input parameters the rule accepts, MaxAccessKeyAge, ExemptionTag and EvaluationRefreshDays', () => {
+      const input = resolved({ MaxAccessKeyAge: '30', ExemptionTag: 'keyage-exempt=yes', EvaluationRefreshDays: '14' }).rule.Properties?.InputParameters as Record<string, string>;
       expect(Object.keys(input).sort()).toEqual([...RULE_PARAMETER_NAMES].sort());
-      expect(parseRuleParameters(JSON.stringify(input))).toEqual({ maxAccessKeyAgeDays: 30, exemptionTag: { key: 'keyage-exempt', value: 'yes' } });
+      expect(parseRuleParameters(JSON.stringify(input))).toEqual({ maxAccessKeyAgeDays: 30, exemptionTag: { key: 'keyage-exempt', value: 'yes' }, evaluationRefreshDays: 14 });
     });
 
     it('omits an empty ExemptionTag instead of sending ""', () => {
       const input = resolved({ ExemptionTag: '' }).rule.Properties?.InputParameters as Record<string, string>;
-      expect(input).toEqual({ MaxAccessKeyAge: '90' });
+      expect(input).toEqual({ MaxAccessKeyAge: '90', EvaluationRefreshDays: '30' });
+    });
+
+    it("defaults EvaluationRefreshDays to the rule's own default of 30 days", () => {
+      expect(template.Parameters?.EvaluationRefreshDays?.Default).toBe(String(DEFAULT_EVALUATION_REFRESH_DAYS));
+      expect(parseRuleParameters(JSON.stringify(resolved().rule.Properties?.InputParameters)).evaluationRefreshDays).toBe(DEFAULT_EVALUATION_REFRESH_DAYS);
     });
 
     it("defaults MaxAccessKeyAge to the rule's own default of 90 days", () => {

@@ -8,7 +8,8 @@ import { type ConfigServiceClient, type Evaluation as SdkEvaluation, PutEvaluati
 import type { AwsCaller } from '../../lib/aws-call';
 import { AwsAccessDeniedError, EvaluationDeliveryError, messageOf } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
-import { shortenAnnotation } from './policy';
+import type { RecordedEvaluations } from './cleanup';
+import { DAY_MS, shortenAnnotation } from './policy';
 
 export type EvaluationCompliance = 'COMPLIANT' | 'NON_COMPLIANT' | 'NOT_APPLICABLE';
 
@@ -32,6 +33,11 @@ export interface DeliveryOptions {
   /** Rounds of re-sending FailedEvaluations. @default 4 */
   readonly failedRetries?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * With nothing to put, still send one empty PutEvaluations for the result token (the sweep that
+   * found nothing changed), so that Config hears back from the invocation. @default false
+   */
+  readonly answerWhenEmpty?: boolean;
 }
 
 export interface DeliveryResult {
@@ -56,6 +62,15 @@ export async function putEvaluations(
   const refused: SdkEvaluation[] = [];
   let firstFailure: unknown;
 
+  if (evaluations.length === 0 && options.answerWhenEmpty) {
+    // Nothing to record (a sweep that found nothing changed): still answer the invocation's result
+    // token with an empty PutEvaluations (0 to 100 evaluations are allowed), so that Config hears
+    // back from every trigger. It records, and bills, no evaluation.
+    await caller.call('config:PutEvaluations', () =>
+      config.send(new PutEvaluationsCommand({ Evaluations: [], ResultToken: resultToken, ...(testMode ? { TestMode: true } : {}) })),
+    );
+    return { calls: 1, delivered: 0 };
+  }
   for (let start = 0; start < evaluations.length; start += MAX_EVALUATIONS_PER_CALL) {
     let pending = evaluations.slice(start, start + MAX_EVALUATIONS_PER_CALL).map(toSdk);
     for (let round = 0; pending.length > 0; round++) {
@@ -92,6 +107,48 @@ export async function putEvaluations(
     throw new EvaluationDeliveryError(refused.map((r) => ({ resourceId: r.ComplianceResourceId ?? '?', complianceType: r.ComplianceType ?? '?' })));
   }
   return { calls, delivered };
+}
+
+/** Why an evaluation is put although Config may already hold one for the user. */
+export type PutReason = 'new' | 'changed' | 'refresh';
+
+export interface PutSelection {
+  /** What to put, in the order given. */
+  readonly put: readonly Evaluation[];
+  /** How many of `put` are for each reason. */
+  readonly reasons: Readonly<Record<PutReason, number>>;
+  /** Evaluations not put: Config holds the same verdict and annotation, recorded within the refresh window. */
+  readonly unchanged: number;
+}
+
+export interface SelectionOptions {
+  /** An unchanged evaluation recorded this many days before `asOf`, or earlier, is put again; 0 puts all. */
+  readonly refreshDays: number;
+  /** The instant ages are counted to: the sweep's trigger time, on Config's own clock like `ResultRecordedTime`. */
+  readonly asOf: Date;
+}
+
+/**
+ * Keep the evaluations Config does not already hold: a user with no evaluation yet (a new user,
+ * or a new or re-created rule, which holds none at all), a verdict or an annotation that differs
+ * from the one recorded, or one recorded `refreshDays` or more before `asOf` (or at a time Config
+ * did not say). A user whose verdict changed is therefore always put, in this same run.
+ */
+export function selectEvaluationsToPut(evaluations: readonly Evaluation[], recorded: RecordedEvaluations, options: SelectionOptions): PutSelection {
+  const reasons: Record<PutReason, number> = { new: 0, changed: 0, refresh: 0 };
+  const put: Evaluation[] = [];
+  const windowMs = options.refreshDays * DAY_MS;
+  for (const e of evaluations) {
+    const r = e.resourceType === USER_RESOURCE_TYPE ? recorded.get(e.resourceId) : undefined;
+    let reason: PutReason | undefined;
+    if (r === undefined) reason = 'new';
+    else if (r.compliance !== e.compliance || r.annotation !== shortenAnnotation(e.annotation)) reason = 'changed';
+    else if (r.recordedAt === undefined || options.asOf.getTime() - r.recordedAt.getTime() >= windowMs) reason = 'refresh';
+    if (reason === undefined) continue;
+    reasons[reason]++;
+    put.push(e);
+  }
+  return { put, reasons, unchanged: evaluations.length - put.length };
 }
 
 function toSdk(e: Evaluation): SdkEvaluation {

@@ -14,11 +14,11 @@ import { AwsCaller, isNoSuchEntity, type PacingPolicy, type RetryPolicy } from '
 import { createConfigClient, createIamClient } from '../../lib/clients';
 import { DeadlineExceededError, InvalidEventError, KeyageError, messageOf, NoSuchUserError } from '../../lib/errors';
 import { createLogger, type Logger } from '../../lib/log';
-import { clearEvaluationsOfMissingUsers } from './cleanup';
+import { clearEvaluationsOfMissingUsers, readRecordedEvaluations, type RecordedEvaluations } from './cleanup';
 import { GONE_STATUSES, type ItemRef, parseItem, parseRuleEvent, type RuleEvent } from './event';
-import { type Evaluation, putEvaluations, TEST_MODE_TOKEN, USER_RESOURCE_TYPE } from './evaluations';
+import { type Evaluation, type PutReason, putEvaluations, selectEvaluationsToPut, TEST_MODE_TOKEN, USER_RESOURCE_TYPE } from './evaluations';
 import { type IamReader, readUserKeys } from './iam';
-import { isExempt, parseRuleParameters, type RuleParameters } from './parameters';
+import { DEFAULT_EVALUATION_REFRESH_DAYS, isExempt, parseRuleParameters, type RuleParameters } from './parameters';
 import { evaluateAccessKeys } from './policy';
 import { exemptAnnotation, SweepIncompleteError, type SweepResult, sweepAccount } from './sweep';
 
@@ -46,6 +46,12 @@ export interface RuleInvocationResult {
   readonly compliant: number;
   readonly nonCompliant: number;
   readonly notApplicable: number;
+  /** Sweep verdicts not put because Config already holds them, unchanged and within the refresh window. */
+  readonly unchanged: number;
+  /** Why the sweep's evaluations were put, when it compared them with what Config holds. */
+  readonly putReasons?: Readonly<Record<PutReason, number>>;
+  /** Why a sweep put every verdict without comparing (besides test mode and a deadline). */
+  readonly fullPut?: 'read-failed' | 'no-time-to-read';
   readonly iamCalls: number;
   readonly configCalls: number;
 }
@@ -75,9 +81,14 @@ export function createHandler(deps: Partial<RuleDependencies> = {}) {
       const now = (deps.now ?? (() => new Date()))();
       const evaluations: Evaluation[] = [];
       let deadline: DeadlineExceededError | undefined;
+      let readFailure: unknown;
+      let unchanged = 0;
+      let reasons: RuleInvocationResult['putReasons'];
+      let fullPut: RuleInvocationResult['fullPut'];
 
       if (parsed.messageType === 'ScheduledNotification') {
         const remaining = context?.getRemainingTimeInMillis?.bind(context);
+        const margin = deps.safetyMarginMs ?? 30_000;
         const toEvaluations = (users: SweepResult['users']): Evaluation[] =>
           users.map((u) => ({ resourceId: u.userId, resourceType: USER_RESOURCE_TYPE, compliance: u.compliance, annotation: u.annotation, orderingTimestamp: parsed.notificationCreationTime }));
         let sweep: SweepResult;
@@ -87,7 +98,7 @@ export function createHandler(deps: Partial<RuleDependencies> = {}) {
             wallClock: deps.wallClock ?? (() => new Date()),
             ...(deps.maxReportAgeMs !== undefined ? { maxReportAgeMs: deps.maxReportAgeMs } : {}),
             ...(remaining ? { remainingMs: remaining } : {}),
-            ...(deps.safetyMarginMs !== undefined ? { safetyMarginMs: deps.safetyMarginMs } : {}),
+            safetyMarginMs: margin,
             ...(deps.sleep ? { sleep: deps.sleep } : {}),
           });
         } catch (err) {
@@ -97,17 +108,41 @@ export function createHandler(deps: Partial<RuleDependencies> = {}) {
           await putEvaluations(config, caller, parsed.resultToken, toEvaluations(err.partial.users), { log, ...(deps.sleep ? { sleep: deps.sleep } : {}) });
           throw err.cause;
         }
-        evaluations.push(...toEvaluations(sweep.users));
-        if (sweep.notEvaluated.length > 0) {
-          deadline = new DeadlineExceededError(sweep.users.length, sweep.notEvaluated.length);
-        } else if (parsed.resultToken === TEST_MODE_TOKEN) {
-          log.debug('test mode: evaluations are not stored, so none are cleared');
-        } else {
-          evaluations.push(
-            ...(await clearEvaluationsOfMissingUsers(config, caller, parsed.configRuleName as string, sweep.allUserIds, parsed.notificationCreationTime)),
-          );
-        }
         log.info('sweep decided', { users: sweep.users.length, readLive: sweep.readLive, credentialReport: sweep.report.used, credentialReportReason: sweep.report.reason });
+        const decided = toEvaluations(sweep.users);
+        if (sweep.notEvaluated.length > 0) {
+          // No time left to read what Config holds: put every verdict reached, clear nothing.
+          deadline = new DeadlineExceededError(sweep.users.length, sweep.notEvaluated.length);
+          evaluations.push(...decided);
+        } else if (parsed.resultToken === TEST_MODE_TOKEN) {
+          log.debug('test mode: evaluations are not stored, so every one is put and none is cleared');
+          evaluations.push(...decided);
+        } else if (remaining && remaining() < margin) {
+          log.warn('too little time left to read the rule\'s evaluations; putting every verdict and clearing none this time', { remainingMs: remaining() });
+          evaluations.push(...decided);
+          fullPut = 'no-time-to-read';
+        } else {
+          const configRuleName = parsed.configRuleName as string;
+          let recorded: RecordedEvaluations | undefined;
+          try {
+            recorded = await readRecordedEvaluations(config, caller, configRuleName);
+          } catch (err) {
+            // Never skip a put on doubt: without the full picture every verdict is put, then the
+            // invocation fails so that the missed cleanup is seen (and done by the next sweep).
+            readFailure = err;
+            log.error('could not read the rule\'s current evaluations; putting every verdict, clearing none', { error: messageOf(err) });
+          }
+          if (recorded === undefined) {
+            evaluations.push(...decided);
+            fullPut = 'read-failed';
+          } else {
+            const selection = selectEvaluationsToPut(decided, recorded, { refreshDays: params.evaluationRefreshDays ?? DEFAULT_EVALUATION_REFRESH_DAYS, asOf: parsed.notificationCreationTime });
+            evaluations.push(...selection.put, ...clearEvaluationsOfMissingUsers(recorded, sweep.allUserIds, parsed.notificationCreationTime));
+            unchanged = selection.unchanged;
+            reasons = selection.reasons;
+            log.info('compared with the rule\'s evaluations', { recorded: recorded.size, ...selection.reasons, unchanged: selection.unchanged, refreshDays: params.evaluationRefreshDays });
+          }
+        }
       } else {
         // An oversized summary is enough when it already says the verdict is NOT_APPLICABLE.
         const item =
@@ -119,17 +154,21 @@ export function createHandler(deps: Partial<RuleDependencies> = {}) {
         evaluations.push(await evaluateItem(reader, item, parsed.eventLeftScope, params, now));
       }
 
-      await putEvaluations(config, caller, parsed.resultToken, evaluations, { log, ...(deps.sleep ? { sleep: deps.sleep } : {}) });
+      await putEvaluations(config, caller, parsed.resultToken, evaluations, { log, answerWhenEmpty: true, ...(deps.sleep ? { sleep: deps.sleep } : {}) });
       const result: RuleInvocationResult = {
         messageType: parsed.messageType,
         evaluations: evaluations.length,
         compliant: evaluations.filter((e) => e.compliance === 'COMPLIANT').length,
         nonCompliant: evaluations.filter((e) => e.compliance === 'NON_COMPLIANT').length,
         notApplicable: evaluations.filter((e) => e.compliance === 'NOT_APPLICABLE').length,
+        unchanged,
+        ...(reasons ? { putReasons: reasons } : {}),
+        ...(fullPut ? { fullPut } : {}),
         iamCalls: caller.count('iam'),
         configCalls: caller.count('config'),
       };
       if (deadline) throw deadline;
+      if (readFailure !== undefined) throw readFailure;
       log.info('evaluations put', { ...result, throttledRetries: caller.stats.throttledRetries, transientRetries: caller.stats.transientRetries });
       return result;
     } catch (err) {

@@ -21,15 +21,38 @@ export interface ExemptionTag {
   readonly value?: string;
 }
 
+/**
+ * The sweep puts again an evaluation Config already holds, unchanged, once it is this many days
+ * old. Security Hub deletes a finding not updated in 90 days, and AWS Config updates its findings
+ * from the evaluations it records; 30 refreshes every unchanged user about once a month, so a
+ * finding is updated at least twice inside Security Hub's 90 days even when a sweep fails.
+ */
+export const DEFAULT_EVALUATION_REFRESH_DAYS = 30;
+/**
+ * The longest refresh window: an evaluation refreshed on day 60 still leaves 30 days, a month
+ * of failed sweeps, before Security Hub's 90-day deletion of a finding not updated.
+ */
+export const MAX_EVALUATION_REFRESH_DAYS = 60;
+
 export interface RuleParameters extends PolicyParameters {
   readonly maxAccessKeyAgeDays: number;
   readonly exemptionTag?: ExemptionTag;
+  /**
+   * The periodic sweep puts an unchanged evaluation again only once the one Config holds is this
+   * many days old; 0 puts every evaluation on every sweep. `parseRuleParameters` always sets it.
+   * @default 30
+   */
+  readonly evaluationRefreshDays?: number;
 }
 
 /** The parameter names the rule accepts, exactly as written in the conformance pack. */
-export const RULE_PARAMETER_NAMES = ['MaxAccessKeyAge', 'ExemptionTag'] as const;
+export const RULE_PARAMETER_NAMES = ['MaxAccessKeyAge', 'ExemptionTag', 'EvaluationRefreshDays'] as const;
 
 export const ALLOWED_MAX_AGE = `a whole number of days from 1 to ${MAX_MAX_ACCESS_KEY_AGE_DAYS} (default ${DEFAULT_MAX_ACCESS_KEY_AGE_DAYS})`;
+
+export const ALLOWED_EVALUATION_REFRESH_DAYS =
+  `a whole number of days from 0 to ${MAX_EVALUATION_REFRESH_DAYS} (default ${DEFAULT_EVALUATION_REFRESH_DAYS}; 0 puts every evaluation on every sweep; ` +
+  `at most ${MAX_EVALUATION_REFRESH_DAYS} so that Security Hub, which deletes findings not updated in 90 days, is updated in time)`;
 /**
  * The most characters an exemption tag may have in all, written `key` or `key=value`: the
  * conformance pack hands it to the remediation as an AWS Config StaticValue, whose values hold
@@ -58,7 +81,7 @@ export function parseRuleParameters(raw: unknown): RuleParameters {
       throw new InvalidParameterError(
         name,
         params[name],
-        `the rule's parameters are ${RULE_PARAMETER_NAMES.join(' and ')}${near ? ` (did you mean ${near}?)` : ''}`,
+        `the rule's parameters are ${RULE_PARAMETER_NAMES.slice(0, -1).join(', ')} and ${RULE_PARAMETER_NAMES.at(-1)}${near ? ` (did you mean ${near}?)` : ''}`,
       );
     }
   }
@@ -66,6 +89,7 @@ export function parseRuleParameters(raw: unknown): RuleParameters {
   return {
     maxAccessKeyAgeDays: parseMaxAccessKeyAge(params.MaxAccessKeyAge),
     ...(exemptionTag ? { exemptionTag } : {}),
+    evaluationRefreshDays: parseEvaluationRefreshDays(params.EvaluationRefreshDays),
   };
 }
 
@@ -83,6 +107,24 @@ export function parseMaxAccessKeyAge(value: unknown, name = 'MaxAccessKeyAge'): 
   else throw new InvalidParameterError(name, value, ALLOWED_MAX_AGE);
   if (!Number.isInteger(n) || n < 1 || n > MAX_MAX_ACCESS_KEY_AGE_DAYS) {
     throw new InvalidParameterError(name, value, ALLOWED_MAX_AGE);
+  }
+  return n;
+}
+
+/**
+ * A whole number of days from 0 to 60. Empty or absent means the default (30).
+ * @param name the parameter's name as the caller knows it, for the error message.
+ */
+export function parseEvaluationRefreshDays(value: unknown, name = 'EvaluationRefreshDays'): number {
+  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
+    return DEFAULT_EVALUATION_REFRESH_DAYS;
+  }
+  let n: number;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'string' && /^\s*\d{1,9}\s*$/.test(value)) n = Number(value);
+  else throw new InvalidParameterError(name, value, ALLOWED_EVALUATION_REFRESH_DAYS);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_EVALUATION_REFRESH_DAYS) {
+    throw new InvalidParameterError(name, value, ALLOWED_EVALUATION_REFRESH_DAYS);
   }
   return n;
 }

@@ -14,5 +14,5 @@ export const RULE_IAM_ACTIONS = [
 export const RULE_CONFIG_ACTIONS = [
   'config:PutEvaluations',
   'config:GetResourceConfigHistory', // oversized change notifications carry only a summary
-  'config:GetComplianceDetailsByConfigRule', // clear evaluations of users that no longer exist
+  'config:GetComplianceDetailsByConfigRule', // what Config holds: put only what changed, clear evaluations of users that no longer exist
 ] as const;

@@ -73,7 +73,7 @@ export interface Verdict {
   readonly activeKeys: readonly KeyAssessment[];
   /** The active key that falls due first (the oldest), if any. */
   readonly oldestActive?: KeyAssessment;
-  /** The Config annotation: 1–256 characters, never empty. */
+  /** The Config annotation: 1–256 characters, never empty, the same every day the keys stay as they are. */
   readonly annotation: string;
 }
 
@@ -130,22 +130,34 @@ export function evaluateAccessKeys(keys: readonly AccessKey[], now: Date, parame
   );
   const compliance: Compliance = staleKeys.length > 0 ? 'NON_COMPLIANT' : 'COMPLIANT';
   const max = parameters.maxAccessKeyAgeDays;
+  return { compliance, keys: assessed, staleKeys, activeKeys, oldestActive, annotation: shortenAnnotation(annotationOf(assessed, staleKeys, oldestActive, max)) };
+}
 
-  let annotation: string;
+/**
+ * The Config annotation. It says only what stays true from one day to the next — dates, never
+ * "N days old" or "in N days" — so that an unchanged user keeps the same evaluation and the
+ * sweep need not record it again (AWS Config bills every evaluation recorded). It also reads the
+ * same whether the keys came from the credential report (no key IDs, report columns as slots) or
+ * from ListAccessKeys: a compliant user's annotation names no key, an offending key — always
+ * confirmed live — is named by its ID. Dates are UTC days.
+ */
+function annotationOf(assessed: readonly KeyAssessment[], staleKeys: readonly KeyAssessment[], oldestActive: KeyAssessment | undefined, max: number): string {
   if (staleKeys.length > 0) {
-    annotation = staleKeys.map((a) => a.reason).join(' ');
-  } else if (oldestActive !== undefined) {
-    annotation =
-      `Oldest active ${keyPhrase(oldestActive.key)} is ${plural(oldestActive.ageDays, 'day')} old; ` +
-      `due for rotation on ${oldestActive.dueAt.toISOString().slice(0, 10)} ` +
-      `(in ${plural(oldestActive.daysUntilDue, 'day')}); limit ${max}.`;
-  } else if (assessed.length > 0) {
-    annotation = `No active access keys (${assessed.map((a) => `${a.label} ${a.key.status.toLowerCase()}`).join(', ')}); limit ${max}.`;
-  } else {
-    annotation = 'No access keys.';
+    return staleKeys.map((a) => `Active ${keyPhrase(a.key)} created ${utcDay(a.key.createdAt)}, over the ${max}-day limit since ${utcDay(a.dueAt)}.`).join(' ');
   }
+  if (oldestActive !== undefined) {
+    return `Oldest active key created ${utcDay(oldestActive.key.createdAt)}; due for rotation on ${utcDay(oldestActive.dueAt)}; limit ${max}.`;
+  }
+  if (assessed.length > 0) {
+    const counts = ACCESS_KEY_STATUSES.map((status) => [status, assessed.filter((a) => a.key.status === status).length] as const).filter(([, n]) => n > 0);
+    return `No active access keys (${counts.map(([status, n]) => `${n} ${status.toLowerCase()}`).join(', ')}); limit ${max}.`;
+  }
+  return 'No access keys.';
+}
 
-  return { compliance, keys: assessed, staleKeys, activeKeys, oldestActive, annotation: shortenAnnotation(annotation) };
+/** The UTC calendar day of an instant, `YYYY-MM-DD`. */
+export function utcDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
 }
 
 /**

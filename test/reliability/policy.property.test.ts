@@ -106,6 +106,23 @@ describe('evaluateAccessKeys (properties)', () => {
     );
   });
 
+  it('writes the same annotation at any later instant at which the same keys are stale (so an unchanged user need not be recorded again)', () => {
+    fc.assert(
+      fc.property(scenario, fc.integer({ min: 0, max: 400 * DAY_MS }), (s, laterMs) => {
+        const keys = keysOf(s);
+        const params = { maxAccessKeyAgeDays: s.max };
+        const a = evaluateAccessKeys(keys, new Date(s.now), params);
+        const b = evaluateAccessKeys(keys, new Date(s.now + laterMs), params);
+        const stale = (v: typeof a) => v.staleKeys.map((k) => k.key);
+        if (new Set(stale(a)).size === new Set(stale(b)).size && stale(a).every((k) => stale(b).includes(k))) {
+          expect(b.compliance).toBe(a.compliance);
+          expect(b.annotation).toBe(a.annotation);
+        }
+      }),
+      settings,
+    );
+  });
+
   it('always writes an annotation of 1 to 256 characters', () => {
     fc.assert(
       fc.property(scenario, (s) => {

@@ -33,6 +33,7 @@ describe('keyage settings', () => {
         member: {
           maxAccessKeyAge: 90,
           exemptionTag: '',
+          evaluationRefreshDays: 30,
           maximumExecutionFrequency: 'TwentyFour_Hours',
           automaticRemediation: false,
           remediationDryRun: false,
@@ -107,6 +108,9 @@ describe('keyage settings', () => {
       ['maxAccessKeyAge "abc"', { maxAccessKeyAge: 'abc' }, 'keyage.maxAccessKeyAge', /whole number/],
       ['maxAccessKeyAge 1.5', { maxAccessKeyAge: 1.5 }, 'keyage.maxAccessKeyAge', /whole number/],
       ['graceDays 0', { graceDays: 0 }, 'keyage.graceDays', /1 to 3650/],
+      ['evaluationRefreshDays 61', { evaluationRefreshDays: 61 }, 'keyage.evaluationRefreshDays', /0 to 60/],
+      ['evaluationRefreshDays -1', { evaluationRefreshDays: -1 }, 'keyage.evaluationRefreshDays', /0 to 60/],
+      ['evaluationRefreshDays "monthly"', { evaluationRefreshDays: 'monthly' }, 'keyage.evaluationRefreshDays', /whole number of days/],
       ['exemptionTag aws:reserved', { exemptionTag: 'aws:reserved' }, 'keyage.exemptionTag', /tag key/],
       ['automaticRemediation "yes"', { automaticRemediation: 'yes' }, 'keyage.automaticRemediation', /true or false/],
       ['automaticDeletion 1', { automaticDeletion: 1 }, 'keyage.automaticDeletion', /true or false/],

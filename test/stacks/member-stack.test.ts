@@ -63,6 +63,7 @@ beforeAll(() => {
     settings: {
       maxAccessKeyAge: 60,
       exemptionTag: 'keyage-exempt=true',
+      evaluationRefreshDays: 14,
       automaticRemediation: true,
       remediationDryRun: true,
       automaticDeletion: true,
@@ -299,6 +300,7 @@ describe('KeyageMemberStack', () => {
         RuleFunctionArn: `\${${idOf((s) => s.member.ruleFunction)}.Arn}`,
         MaxAccessKeyAge: '90',
         ExemptionTag: '',
+        EvaluationRefreshDays: '30',
         MaximumExecutionFrequency: 'TwentyFour_Hours',
         RemediationDocumentName: DEACTIVATE_RUNBOOK_NAME,
         RemediationFunction: REMEDIATION_FUNCTION_NAME,
@@ -324,12 +326,13 @@ describe('KeyageMemberStack', () => {
       expect(dependsOn.some((id) => id.startsWith('KeyageAutomationRoleDefaultPolicy'))).toBe(true);
     });
 
-    it('passes the chosen settings: automatic remediation, dry run, limit, exemption, frequency', () => {
+    it('passes the chosen settings: automatic remediation, dry run, limit, exemption, refresh window, frequency', () => {
       expect(inputsOf(customTemplate, custom)).toMatchObject({
         AutomaticRemediation: 'true',
         RemediationDryRun: 'true',
         MaxAccessKeyAge: '60',
         ExemptionTag: 'keyage-exempt=true',
+        EvaluationRefreshDays: '14',
         MaximumExecutionFrequency: 'Twelve_Hours',
       });
     });
@@ -351,7 +354,7 @@ describe('KeyageMemberStack', () => {
             { EventSource: 'aws.config', MessageType: 'ScheduledNotification', MaximumExecutionFrequency: 'Twelve_Hours' },
           ],
         },
-        InputParameters: { MaxAccessKeyAge: '60', ExemptionTag: 'keyage-exempt=true' },
+        InputParameters: { MaxAccessKeyAge: '60', ExemptionTag: 'keyage-exempt=true', EvaluationRefreshDays: '14' },
       });
       const remediation = Object.values(resources).find((r) => r.Type === 'AWS::Config::RemediationConfiguration');
       expect(remediation?.Properties).toMatchObject({ Automatic: true, TargetId: DEACTIVATE_RUNBOOK_NAME, TargetType: 'SSM_DOCUMENT', ConfigRuleName: CONFIG_RULE_NAME });

@@ -3,11 +3,13 @@
  * IAM, evaluations put to Config in TestMode. moto cannot backdate a key, so `now` moves
  * forward instead (the keys are created "today" and judged 91 days later).
  */
-import { DeleteUserCommand, GetCredentialReportCommand } from '@aws-sdk/client-iam';
+import { ConfigServiceClient } from '@aws-sdk/client-config-service';
+import { CreateAccessKeyCommand, DeleteAccessKeyCommand, DeleteUserCommand, GetCredentialReportCommand, ListAccessKeysCommand } from '@aws-sdk/client-iam';
 import { createLogger } from '../../../lib/log';
 import { createHandler } from '../../../rules/access-key-age/handler';
 import { DAY_MS } from '../../../rules/access-key-age/policy';
-import { changeEvent, scheduledEvent, userConfigurationItem } from '../../harness/events';
+import { ConfigEvaluationStore } from '../../harness/config-store';
+import { changeEvent, RULE_NAME, scheduledEvent, userConfigurationItem } from '../../harness/events';
 import { createUserWithKeys, describeWithMoto, type MotoAccount, newMotoAccount } from '../../harness/moto';
 import { recordCommands, recordedEvaluations, type RecordedCommand } from '../../harness/record';
 
@@ -99,7 +101,60 @@ describeWithMoto('access-key-age rule against moto_server', () => {
     expect(configCalls.map((c) => c.commandName)).toEqual(['PutEvaluationsCommand']);
     const [evaluation] = recordedEvaluations(configCalls);
     expect(evaluation).toMatchObject({ ComplianceResourceId: users.alice!.userId, ComplianceResourceType: 'AWS::IAM::User', ComplianceType: 'NON_COMPLIANT' });
-    expect(String(evaluation?.Annotation)).toBe(`Active key ${users.alice!.accessKeyIds[0]} (key 1) is 91 days old; limit 90.`);
+    expect(String(evaluation?.Annotation)).toMatch(new RegExp(`^Active key ${users.alice!.accessKeyIds[0]} \\(key 1\\) created \\d{4}-\\d{2}-\\d{2}, over the 90-day limit since \\d{4}-\\d{2}-\\d{2}\\.$`));
+  });
+
+  it('records only what changed, day after day, with IAM read over HTTP and Config remembering what was put', async () => {
+    // moto records no evaluation outside TestMode: Config here is the evaluation store.
+    let clock = new Date(Date.now() + 10 * DAY_MS);
+    const store = new ConfigEvaluationStore(RULE_NAME, () => clock);
+    const config = new ConfigServiceClient({ region: 'us-east-1' });
+    store.attach(config);
+    try {
+      const sweep = async (day: number, extra: Parameters<typeof createHandler>[0] = {}) => {
+        clock = new Date(Date.now() + day * DAY_MS);
+        const before = store.recorded;
+        const result = await ruleAt(clock, { config, ...extra })(
+          scheduledEvent({ ExemptionTag: 'keyage-exempt=true' }, { accountId: account.accountId, resultToken: 'token', notificationCreationTime: clock.toISOString() }),
+        );
+        return { put: store.recorded - before, result };
+      };
+      const held = () => Object.fromEntries([...store.snapshot()].map(([id, e]) => [id, e.compliance]));
+      // day 10: the rule holds nothing yet, every user is put (read live: moto's report is stale)
+      expect((await sweep(10)).put).toBe(4);
+      // day 11, from the credential report this time: the same annotations, nothing is put
+      const day11 = await sweep(11, { maxReportAgeMs: Number.POSITIVE_INFINITY });
+      expect(day11.put).toBe(0);
+      expect(day11.result).toMatchObject({ evaluations: 0, unchanged: 4 });
+      // bob rotates a key the same day it was made: his oldest active key is of the same day, his
+      // evaluation the same, and nothing is put for him
+      const bobKeys = (await account.iam.send(new ListAccessKeysCommand({ UserName: 'bob' }))).AccessKeyMetadata ?? [];
+      const dayOf = (id: string | undefined) => bobKeys.find((k) => k.AccessKeyId === id)?.CreateDate?.toISOString().slice(0, 10);
+      await account.iam.send(new DeleteAccessKeyCommand({ UserName: 'bob', AccessKeyId: users.bob!.accessKeyIds[0] }));
+      await account.iam.send(new CreateAccessKeyCommand({ UserName: 'bob' }));
+      // (unless his two keys were made either side of midnight UTC: then the oldest's day moved)
+      expect((await sweep(11)).put).toBe(dayOf(users.bob!.accessKeyIds[0]) === dayOf(users.bob!.accessKeyIds[1]) ? 0 : 1);
+      // erin arrives with a key, carol is deleted: only those two are put
+      const erin = await createUserWithKeys(account.iam, 'erin', 1);
+      await account.iam.send(new DeleteUserCommand({ UserName: 'carol' }));
+      const day12 = await sweep(12);
+      expect(day12.put).toBe(2);
+      expect(held()[users.carol!.userId]).toBe('NOT_APPLICABLE');
+      // day 91: the keys cross the limit (a changed verdict each); dave's exempt evaluation, 81 days old, is put again
+      expect((await sweep(91)).put).toBe(4);
+      expect(held()).toEqual({
+        [users.alice!.userId]: 'NON_COMPLIANT',
+        [users.bob!.userId]: 'NON_COMPLIANT',
+        [users.carol!.userId]: 'NOT_APPLICABLE',
+        [users.dave!.userId]: 'NOT_APPLICABLE',
+        [erin.userId]: 'NON_COMPLIANT',
+      });
+      // day 92: nothing changed, nothing is put; day 121: every evaluation of a user that exists is 30 days old, and put again
+      expect((await sweep(92)).put).toBe(0);
+      expect((await sweep(121)).put).toBe(4);
+    } finally {
+      store.detach();
+    }
   });
 
   it('a change event for a user that no longer exists in IAM is NOT_APPLICABLE', async () => {

@@ -76,7 +76,7 @@ describe('change-triggered evaluation', () => {
     expectEvaluation(evaluationsSent(configMock), {
       resourceId: 'AIDAEXAMPLEALICE00001',
       compliance: 'NON_COMPLIANT',
-      annotation: 'Active key AKIAOLDKEY0000000001 (key 1) is 91 days old; limit 90.',
+      annotation: 'Active key AKIAOLDKEY0000000001 (key 1) created 2026-08-26, over the 90-day limit since 2026-11-25.',
       orderingTimestamp: CAPTURE,
     });
     expect(result).toMatchObject({ evaluations: 1, nonCompliant: 1, iamCalls: 2, configCalls: 1 });
@@ -85,7 +85,7 @@ describe('change-triggered evaluation', () => {
   it('an active key 90 days old leaves the user COMPLIANT and says when it falls due', async () => {
     iamMock.on(ListAccessKeysCommand).resolves(keys({ id: 'AKIAKEY9000000000001', age: 90 }));
     await handler()(event());
-    expectEvaluation(evaluationsSent(configMock), { resourceId: ALICE.UserId, compliance: 'COMPLIANT', annotation: /is 90 days old; due for rotation on 2026-11-26 \(in 1 day\); limit 90\.$/ });
+    expectEvaluation(evaluationsSent(configMock), { resourceId: ALICE.UserId, compliance: 'COMPLIANT', annotation: 'Oldest active key created 2026-08-27; due for rotation on 2026-11-26; limit 90.' });
   });
 
   it('a user with no keys is COMPLIANT', async () => {
@@ -97,19 +97,19 @@ describe('change-triggered evaluation', () => {
   it('an inactive key 300 days old beside a young active key leaves the user COMPLIANT', async () => {
     iamMock.on(ListAccessKeysCommand).resolves(keys({ id: 'AKIAOLDINACTIVE00001', status: 'Inactive', age: 300 }, { id: 'AKIANEWKEY0000000002', age: 3 }));
     await handler()(event());
-    expectEvaluation(evaluationsSent(configMock), { resourceId: ALICE.UserId, compliance: 'COMPLIANT', annotation: /AKIANEWKEY0000000002 \(key 2\) is 3 days old/ });
+    expectEvaluation(evaluationsSent(configMock), { resourceId: ALICE.UserId, compliance: 'COMPLIANT', annotation: 'Oldest active key created 2026-11-22; due for rotation on 2027-02-21; limit 90.' });
   });
 
   it('a stale second key makes the user NON_COMPLIANT even when the first is young', async () => {
     iamMock.on(ListAccessKeysCommand).resolves(keys({ id: 'AKIAYOUNG00000000001', age: 1 }, { id: 'AKIASTALE00000000002', age: 200 }));
     await handler()(event());
-    expectEvaluation(evaluationsSent(configMock), { resourceId: ALICE.UserId, compliance: 'NON_COMPLIANT', annotation: /AKIASTALE00000000002 \(key 1\) is 200 days old; limit 90\.$/ });
+    expectEvaluation(evaluationsSent(configMock), { resourceId: ALICE.UserId, compliance: 'NON_COMPLIANT', annotation: 'Active key AKIASTALE00000000002 (key 1) created 2026-05-09, over the 90-day limit since 2026-08-08.' });
   });
 
   it('MaxAccessKeyAge from the rule parameters sets the limit', async () => {
     iamMock.on(ListAccessKeysCommand).resolves(keys({ id: 'AKIAKEY3100000000001', age: 31 }));
     await handler()(event({ MaxAccessKeyAge: '30' }));
-    expectEvaluation(evaluationsSent(configMock), { resourceId: ALICE.UserId, compliance: 'NON_COMPLIANT', annotation: /31 days old; limit 30\./ });
+    expectEvaluation(evaluationsSent(configMock), { resourceId: ALICE.UserId, compliance: 'NON_COMPLIANT', annotation: /created 2026-10-25, over the 30-day limit since 2026-11-25\./ });
   });
 
   it('a user carrying the exemption tag is NOT_APPLICABLE and its keys are not read', async () => {
@@ -239,8 +239,8 @@ describe('scheduled sweep', () => {
     expect(iamMock).toHaveReceivedCommandTimes(ListAccessKeysCommand, 1);
     expect(iamMock).toHaveReceivedCommandWith(ListAccessKeysCommand, { UserName: 'user2' });
     const sent = evaluationsSent(configMock);
-    expectEvaluation(sent, { resourceId: all[0]!.UserId, compliance: 'COMPLIANT', annotation: /Oldest active key 1 is 30 days old/ });
-    expectEvaluation(sent, { resourceId: all[2]!.UserId, compliance: 'NON_COMPLIANT', annotation: 'Active key AKIAUSER2KEY00000001 (key 1) is 120 days old; limit 90.' });
+    expectEvaluation(sent, { resourceId: all[0]!.UserId, compliance: 'COMPLIANT', annotation: 'Oldest active key created 2026-10-26; due for rotation on 2027-01-25; limit 90.' });
+    expectEvaluation(sent, { resourceId: all[2]!.UserId, compliance: 'NON_COMPLIANT', annotation: 'Active key AKIAUSER2KEY00000001 (key 1) created 2026-07-28, over the 90-day limit since 2026-10-27.' });
     expectEvaluation(sent, { resourceId: all[3]!.UserId, compliance: 'COMPLIANT', annotation: 'No access keys.' });
     expect(result).toMatchObject({ evaluations: 4, compliant: 3, nonCompliant: 1 });
   });
@@ -485,7 +485,7 @@ describe('scheduled sweep', () => {
     await handler()(scheduledEvent(undefined, { resultToken: 'real-token' }));
     expect(configMock).toHaveReceivedCommandWith(GetComplianceDetailsByConfigRuleCommand, {
       ConfigRuleName: 'keyage-access-key-age',
-      ComplianceTypes: ['COMPLIANT', 'NON_COMPLIANT'],
+      ComplianceTypes: ['COMPLIANT', 'NON_COMPLIANT', 'NOT_APPLICABLE'],
       Limit: 100,
     });
     expect(configMock).toHaveReceivedCommandTimes(GetComplianceDetailsByConfigRuleCommand, 2);
@@ -514,13 +514,171 @@ describe('scheduled sweep', () => {
   });
 });
 
+describe('scheduled sweep: recording only what changed', () => {
+  const users = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({ UserName: `user${i}`, UserId: `AIDAUSER${String(i).padStart(12, '0')}`, Arn: `arn:aws:iam::123456789012:user/user${i}`, CreateDate: daysAgo(500), Path: '/' }));
+  const YOUNG = 'Oldest active key created 2026-11-15; due for rotation on 2027-02-14; limit 90.';
+  const TRIGGER = new Date('2026-11-25T12:00:00.000Z');
+  const event = (params?: Record<string, string>) => scheduledEvent(params, { resultToken: 'real-token', notificationCreationTime: TRIGGER.toISOString() });
+  const recorded = (id: string, compliance: string, annotation: string | undefined, recordedDaysAgo: number) => ({
+    EvaluationResultIdentifier: { OrderingTimestamp: new Date(TRIGGER.getTime() - recordedDaysAgo * DAY_MS - 5_000), EvaluationResultQualifier: { ConfigRuleName: 'keyage-access-key-age', ResourceType: 'AWS::IAM::User', ResourceId: id, EvaluationMode: 'DETECTIVE' as const } },
+    ComplianceType: compliance as 'COMPLIANT',
+    ...(annotation !== undefined ? { Annotation: annotation } : {}),
+    ResultRecordedTime: new Date(TRIGGER.getTime() - recordedDaysAgo * DAY_MS),
+    ConfigRuleInvokedTime: new Date(TRIGGER.getTime() - recordedDaysAgo * DAY_MS - 2_000),
+  });
+
+  function accountOf(n: number) {
+    const all = users(n);
+    iamMock.on(ListUsersCommand).resolves({ Users: all });
+    const csv = credentialReportCsv(all.map((u) => ({ user: u.UserName, created: u.CreateDate, keys: [{ active: true, lastRotated: daysAgo(10) }] })));
+    iamMock.on(GenerateCredentialReportCommand).resolves({ State: 'COMPLETE' });
+    iamMock.on(GetCredentialReportCommand).resolves({ Content: Buffer.from(csv), GeneratedTime: new Date(NOW.getTime() - 3_600_000), ReportFormat: 'text/csv' });
+    return all;
+  }
+
+  it('asks Config for every current result, of every ComplianceType, 100 a page', async () => {
+    accountOf(1);
+    configMock.on(GetComplianceDetailsByConfigRuleCommand).resolves({ EvaluationResults: [] });
+    await handler()(event());
+    expect(configMock).toHaveReceivedCommandTimes(GetComplianceDetailsByConfigRuleCommand, 1);
+    expect(configMock).toHaveReceivedCommandWith(GetComplianceDetailsByConfigRuleCommand, {
+      ConfigRuleName: 'keyage-access-key-age',
+      ComplianceTypes: ['COMPLIANT', 'NON_COMPLIANT', 'NOT_APPLICABLE'],
+      Limit: 100,
+    });
+  });
+
+  it('puts the users Config holds no evaluation for, those whose verdict or annotation changed, and those recorded 30 days ago or more — and no other', async () => {
+    const all = accountOf(5);
+    configMock.on(GetComplianceDetailsByConfigRuleCommand).resolves({
+      EvaluationResults: [
+        recorded(all[0]!.UserId, 'COMPLIANT', YOUNG, 29), // unchanged, recorded 29 days ago: not put
+        recorded(all[1]!.UserId, 'COMPLIANT', 'Oldest active key 1 is 9 days old; due for rotation on 2027-02-14 (in 81 days); limit 90.', 1), // annotation changed
+        recorded(all[2]!.UserId, 'NON_COMPLIANT', YOUNG, 1), // verdict changed
+        recorded(all[3]!.UserId, 'COMPLIANT', YOUNG, 30), // unchanged, 30 days old: refreshed
+        // user4: none yet
+      ],
+    });
+    const result = await handler()(event());
+    const sent = evaluationsSent(configMock);
+    expect(sent.map((e) => e.ComplianceResourceId)).toEqual([all[1]!.UserId, all[2]!.UserId, all[3]!.UserId, all[4]!.UserId]);
+    for (const e of sent) expect(e).toMatchObject({ ComplianceType: 'COMPLIANT', Annotation: YOUNG, OrderingTimestamp: TRIGGER, ComplianceResourceType: 'AWS::IAM::User' });
+    expect(configMock).toHaveReceivedCommandWith(PutEvaluationsCommand, { ResultToken: 'real-token' });
+    expect(result).toMatchObject({ evaluations: 4, unchanged: 1, putReasons: { new: 1, changed: 2, refresh: 1 } });
+  });
+
+  it('EvaluationRefreshDays sets the refresh window', async () => {
+    const all = accountOf(2);
+    configMock.on(GetComplianceDetailsByConfigRuleCommand).resolves({ EvaluationResults: [recorded(all[0]!.UserId, 'COMPLIANT', YOUNG, 7), recorded(all[1]!.UserId, 'COMPLIANT', YOUNG, 6)] });
+    const result = await handler()(event({ EvaluationRefreshDays: '7' }));
+    expect(evaluationsSent(configMock).map((e) => e.ComplianceResourceId)).toEqual([all[0]!.UserId]);
+    expect(result).toMatchObject({ evaluations: 1, unchanged: 1, putReasons: { new: 0, changed: 0, refresh: 1 } });
+  });
+
+  it('EvaluationRefreshDays 0 puts every verdict on every sweep, unchanged or not', async () => {
+    const all = accountOf(3);
+    configMock.on(GetComplianceDetailsByConfigRuleCommand).resolves({ EvaluationResults: all.map((u) => recorded(u.UserId, 'COMPLIANT', YOUNG, 0)) });
+    const result = await handler()(event({ EvaluationRefreshDays: '0' }));
+    expect(evaluationsSent(configMock).map((e) => e.ComplianceResourceId)).toEqual(all.map((u) => u.UserId));
+    expect(result).toMatchObject({ evaluations: 3, unchanged: 0, putReasons: { refresh: 3 } });
+  });
+
+  it('a rule with no evaluations yet (new, or deleted and re-created) gets every verdict', async () => {
+    const all = accountOf(250);
+    configMock.on(GetComplianceDetailsByConfigRuleCommand).resolves({ EvaluationResults: [] });
+    const result = await handler()(event());
+    expect(evaluationsSent(configMock)).toHaveLength(250);
+    expect(putEvaluationsCalls(configMock)).toHaveLength(3);
+    expect(new Set(evaluationsSent(configMock).map((e) => e.ComplianceResourceId))).toEqual(new Set(all.map((u) => u.UserId)));
+    expect(result).toMatchObject({ evaluations: 250, unchanged: 0, putReasons: { new: 250, changed: 0, refresh: 0 } });
+  });
+
+  it('with nothing changed, records nothing: one empty PutEvaluations answers the result token', async () => {
+    const all = accountOf(3);
+    configMock.on(GetComplianceDetailsByConfigRuleCommand).resolves({ EvaluationResults: all.map((u) => recorded(u.UserId, 'COMPLIANT', YOUNG, 2)) });
+    const result = await handler()(event());
+    expect(putEvaluationsCalls(configMock)).toEqual([{ Evaluations: [], ResultToken: 'real-token' }]);
+    expect(result).toMatchObject({ evaluations: 0, unchanged: 3 });
+  });
+
+  it('an exempt user Config already holds as NOT_APPLICABLE, with the same annotation, is not put again', async () => {
+    const all = users(2);
+    iamMock.on(GetAccountAuthorizationDetailsCommand).resolves({ UserDetailList: [{ ...all[0]!, Tags: [{ Key: 'keyage-exempt', Value: 'true' }] }, { ...all[1]!, Tags: [] }], IsTruncated: false });
+    iamMock.on(GenerateCredentialReportCommand).resolves({ State: 'COMPLETE' });
+    iamMock.on(GetCredentialReportCommand).resolves({ Content: Buffer.from(credentialReportCsv([{ user: 'user1', created: all[1]!.CreateDate, keys: [{ active: true, lastRotated: daysAgo(10) }] }])), GeneratedTime: NOW });
+    configMock.on(GetComplianceDetailsByConfigRuleCommand).resolves({
+      EvaluationResults: [recorded(all[0]!.UserId, 'NOT_APPLICABLE', 'Exempt: the user carries the exemption tag keyage-exempt.', 3), recorded(all[1]!.UserId, 'COMPLIANT', YOUNG, 3)],
+    });
+    const result = await handler()(event({ ExemptionTag: 'keyage-exempt' }));
+    expect(putEvaluationsCalls(configMock)).toEqual([{ Evaluations: [], ResultToken: 'real-token' }]);
+    expect(result).toMatchObject({ evaluations: 0, unchanged: 2 });
+  });
+
+  it('a user no longer in IAM is cleared once: not again when Config already holds it NOT_APPLICABLE', async () => {
+    const all = accountOf(1);
+    configMock.on(GetComplianceDetailsByConfigRuleCommand).resolves({
+      EvaluationResults: [recorded(all[0]!.UserId, 'COMPLIANT', YOUNG, 1), recorded('AIDAGONE000000000001', 'NON_COMPLIANT', 'x', 3), recorded('AIDAGONE000000000002', 'NOT_APPLICABLE', 'The user no longer exists in IAM.', 40)],
+    });
+    await handler()(event());
+    expect(evaluationsSent(configMock)).toEqual([
+      { ComplianceResourceType: 'AWS::IAM::User', ComplianceResourceId: 'AIDAGONE000000000001', ComplianceType: 'NOT_APPLICABLE', Annotation: 'The user no longer exists in IAM.', OrderingTimestamp: TRIGGER },
+    ]);
+  });
+
+  it('two results for one user that disagree are taken for no result: the user is put', async () => {
+    const all = accountOf(1);
+    configMock.on(GetComplianceDetailsByConfigRuleCommand).resolves({ EvaluationResults: [recorded(all[0]!.UserId, 'COMPLIANT', YOUNG, 1), recorded(all[0]!.UserId, 'NON_COMPLIANT', 'old', 2)] });
+    await handler()(event());
+    expect(evaluationsSent(configMock).map((e) => e.ComplianceResourceId)).toEqual([all[0]!.UserId]);
+  });
+
+  it('AccessDenied on the read: every verdict is put, nothing is cleared, then the invocation fails with the named error', async () => {
+    const all = accountOf(3);
+    configMock.on(GetComplianceDetailsByConfigRuleCommand).rejects(Object.assign(new Error('not authorized to perform config:GetComplianceDetailsByConfigRule'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
+    const err = await handler()(event()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AwsAccessDeniedError);
+    expect(evaluationsSent(configMock).map((e) => e.ComplianceResourceId)).toEqual(all.map((u) => u.UserId));
+    expect(logLines.find((l) => l.message === "could not read the rule's current evaluations; putting every verdict, clearing none")).toBeDefined();
+  });
+
+  it('a read that fails on its second page (throttled past the retry budget) puts every verdict, then fails', async () => {
+    const all = accountOf(2);
+    configMock.on(GetComplianceDetailsByConfigRuleCommand, { NextToken: undefined }).resolves({ EvaluationResults: all.map((u) => recorded(u.UserId, 'COMPLIANT', YOUNG, 1)), NextToken: 'p2' });
+    configMock.on(GetComplianceDetailsByConfigRuleCommand, { NextToken: 'p2' }).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+    const err = await handler({ retry: { maxAttempts: 3 } })(event()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AwsCallError);
+    expect(configMock).toHaveReceivedCommandTimes(GetComplianceDetailsByConfigRuleCommand, 4);
+    expect(evaluationsSent(configMock).map((e) => e.ComplianceResourceId)).toEqual(all.map((u) => u.UserId));
+  });
+
+  it('pages that never end (a NextToken seen before) are an error: every verdict is put, then the invocation fails', async () => {
+    const all = accountOf(1);
+    configMock.on(GetComplianceDetailsByConfigRuleCommand).resolves({ EvaluationResults: [recorded(all[0]!.UserId, 'COMPLIANT', YOUNG, 1)], NextToken: 'again' });
+    const err = await handler()(event()).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/GetComplianceDetailsByConfigRule: a page returned the NextToken of an earlier page/);
+    expect(configMock).toHaveReceivedCommandTimes(GetComplianceDetailsByConfigRuleCommand, 2);
+    expect(evaluationsSent(configMock).map((e) => e.ComplianceResourceId)).toEqual([all[0]!.UserId]);
+  });
+
+  it('with too little Lambda time left to read Config, puts every verdict and clears nothing', async () => {
+    const all = accountOf(2);
+    const context = fakeContext({ remainingMs: 20_000, clock: () => 0 });
+    const result = await handler({ safetyMarginMs: 30_000 })(event(), context).catch((e: unknown) => e);
+    expect(configMock).not.toHaveReceivedCommand(GetComplianceDetailsByConfigRuleCommand);
+    expect(evaluationsSent(configMock).map((e) => e.ComplianceResourceId)).toEqual(all.map((u) => u.UserId));
+    expect(result).toMatchObject({ evaluations: 2, fullPut: 'no-time-to-read' });
+  });
+});
+
 describe('rule parameters', () => {
   it.each([
     [{ MaxAccessKeyAge: 'abc' }, /MaxAccessKeyAge: "abc". Allowed: a whole number of days from 1 to 3650/],
     [{ MaxAccessKeyAge: '0' }, /MaxAccessKeyAge: "0"/],
     [{ MaxAccessKeyAge: '-5' }, /MaxAccessKeyAge: "-5"/],
     [{ MaxAccessKeyAge: '1.5' }, /MaxAccessKeyAge: "1.5"/],
-    [{ maxAccessKeyAge: '90' }, /parameter maxAccessKeyAge: "90". Allowed: the rule's parameters are MaxAccessKeyAge and ExemptionTag \(did you mean MaxAccessKeyAge\?\)/],
+    [{ maxAccessKeyAge: '90' }, /parameter maxAccessKeyAge: "90". Allowed: the rule's parameters are MaxAccessKeyAge, ExemptionTag and EvaluationRefreshDays \(did you mean MaxAccessKeyAge\?\)/],
+    [{ EvaluationRefreshDays: '61' }, /EvaluationRefreshDays: "61". Allowed: a whole number of days from 0 to 60/],
     [{ Bogus: 'x' }, /parameter Bogus/],
     [{ ExemptionTag: 'aws:reserved' }, /ExemptionTag: "aws:reserved"/],
   ])('rejects %j with a message naming the parameter, and makes no call', async (params, message) => {

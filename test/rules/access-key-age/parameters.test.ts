@@ -1,22 +1,30 @@
 import { InvalidEventError, InvalidParameterError } from '../../../lib/errors';
-import { isExempt, parseExemptionTag, parseMaxAccessKeyAge, parseRuleParameters } from '../../../rules/access-key-age/parameters';
+import { isExempt, parseEvaluationRefreshDays, parseExemptionTag, parseMaxAccessKeyAge, parseRuleParameters } from '../../../rules/access-key-age/parameters';
 
 describe('parseRuleParameters', () => {
-  it('defaults MaxAccessKeyAge to 90 and sets no exemption when parameters are absent or empty', () => {
+  it('defaults MaxAccessKeyAge to 90, EvaluationRefreshDays to 30 and sets no exemption when parameters are absent or empty', () => {
     for (const raw of [undefined, null, '', '{}', {}]) {
-      expect(parseRuleParameters(raw)).toEqual({ maxAccessKeyAgeDays: 90 });
+      expect(parseRuleParameters(raw)).toEqual({ maxAccessKeyAgeDays: 90, evaluationRefreshDays: 30 });
     }
   });
 
-  it('reads both parameters from the JSON string AWS Config sends', () => {
-    expect(parseRuleParameters('{"MaxAccessKeyAge":"45","ExemptionTag":"keyage-exempt=true"}')).toEqual({
+  it('reads every parameter from the JSON string AWS Config sends', () => {
+    expect(parseRuleParameters('{"MaxAccessKeyAge":"45","ExemptionTag":"keyage-exempt=true","EvaluationRefreshDays":"7"}')).toEqual({
       maxAccessKeyAgeDays: 45,
       exemptionTag: { key: 'keyage-exempt', value: 'true' },
+      evaluationRefreshDays: 7,
     });
   });
 
-  it('an empty ExemptionTag means no exemption, and an empty MaxAccessKeyAge the default', () => {
-    expect(parseRuleParameters({ MaxAccessKeyAge: ' ', ExemptionTag: '' })).toEqual({ maxAccessKeyAgeDays: 90 });
+  it('an empty ExemptionTag means no exemption, and an empty MaxAccessKeyAge or EvaluationRefreshDays the default', () => {
+    expect(parseRuleParameters({ MaxAccessKeyAge: ' ', ExemptionTag: '', EvaluationRefreshDays: '' })).toEqual({ maxAccessKeyAgeDays: 90, evaluationRefreshDays: 30 });
+  });
+
+  it('names all three parameters when one is unknown', () => {
+    expect(() => parseRuleParameters({ RefreshDays: '5' })).toThrow(
+      /the rule's parameters are MaxAccessKeyAge, ExemptionTag and EvaluationRefreshDays/,
+    );
+    expect(() => parseRuleParameters({ evaluationrefreshdays: '5' })).toThrow(/did you mean EvaluationRefreshDays\?/);
   });
 
   it('rejects an unknown parameter, suggesting the right spelling', () => {
@@ -39,6 +47,29 @@ describe('parseRuleParameters', () => {
       return;
     }
     expect(() => parseRuleParameters(raw)).toThrow(InvalidEventError);
+  });
+});
+
+describe('parseEvaluationRefreshDays', () => {
+  it.each([
+    [undefined, 30],
+    ['', 30],
+    ['0', 0],
+    [' 1 ', 1],
+    ['30', 30],
+    ['60', 60],
+    [14, 14],
+  ])('%j gives %i days', (value, days) => {
+    expect(parseEvaluationRefreshDays(value)).toBe(days);
+  });
+
+  it.each(['61', '-1', '1.5', 'abc', '30d', 61, 2.5, -3, true, {}])('refuses %j, naming the parameter, the value and the range 0 to 60', (value) => {
+    expect(() => parseEvaluationRefreshDays(value)).toThrow(InvalidParameterError);
+    expect(() => parseEvaluationRefreshDays(value)).toThrow(/EvaluationRefreshDays: .*Allowed: a whole number of days from 0 to 60 \(default 30; 0 puts every evaluation on every sweep/);
+  });
+
+  it('names the surface that passed the value', () => {
+    expect(() => parseEvaluationRefreshDays('90', 'keyage.evaluationRefreshDays')).toThrow(/keyage\.evaluationRefreshDays: "90"/);
   });
 });
 

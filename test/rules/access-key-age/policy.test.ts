@@ -33,11 +33,11 @@ describe('ageInDays', () => {
 });
 
 describe('evaluateAccessKeys', () => {
-  it('an active key 91 days old makes the user NON_COMPLIANT and names the key, its age and the limit', () => {
+  it('an active key 91 days old makes the user NON_COMPLIANT and names the key, its creation day and the day it went over the limit', () => {
     const v = evaluateAccessKeys([key(91)], NOW, PARAMS);
     expect(v.compliance).toBe('NON_COMPLIANT');
     expect(v.staleKeys.map((k) => k.key.accessKeyId)).toEqual(['AKIAEXAMPLE000000091']);
-    expect(v.annotation).toBe('Active key AKIAEXAMPLE000000091 (key 1) is 91 days old; limit 90.');
+    expect(v.annotation).toBe('Active key AKIAEXAMPLE000000091 (key 1) created 2026-08-26, over the 90-day limit since 2026-11-25.');
   });
 
   it('an active key exactly 90 days old is COMPLIANT: the limit is inclusive', () => {
@@ -47,12 +47,38 @@ describe('evaluateAccessKeys', () => {
     expect(v.keys[0]?.daysUntilDue).toBe(1);
   });
 
-  it('an active key 89 days old is COMPLIANT and the annotation says when it falls due', () => {
+  it('an active key 89 days old is COMPLIANT and the annotation says on which day it falls due', () => {
     const v = evaluateAccessKeys([key(89)], NOW, PARAMS);
     expect(v.compliance).toBe('COMPLIANT');
-    expect(v.annotation).toBe(
-      'Oldest active key AKIAEXAMPLE000000089 (key 1) is 89 days old; due for rotation on 2026-11-27 (in 2 days); limit 90.',
-    );
+    expect(v.annotation).toBe('Oldest active key created 2026-08-28; due for rotation on 2026-11-27; limit 90.');
+  });
+
+  it('the annotation of a user whose keys do not change is the same every day its verdict stays the same', () => {
+    const later = (days: number) => new Date(NOW.getTime() + days * DAY_MS);
+    const young = [key(10), key(40, { slot: 2, accessKeyId: 'AKIAEXAMPLE000000040' })];
+    const stale = [key(200), key(5, { slot: 2, accessKeyId: 'AKIAEXAMPLE000000005' })];
+    const inactive = [key(300, { status: 'Inactive' })];
+    for (const keys of [young, stale, inactive, []]) {
+      const first = evaluateAccessKeys(keys, NOW, PARAMS);
+      for (const days of [1, 2, 7, 30, 49]) {
+        const next = evaluateAccessKeys(keys, later(days), PARAMS);
+        expect(next.compliance).toBe(first.compliance);
+        expect(next.annotation).toBe(first.annotation);
+      }
+    }
+  });
+
+  it('a compliant user reads the same whether its keys came from a credential report (no key IDs) or from ListAccessKeys', () => {
+    const live = [key(30, { slot: 1, accessKeyId: 'AKIAOLDER00000000001' }), key(20, { slot: 2, accessKeyId: 'AKIAYOUNGER000000002' })];
+    // the report numbers keys by its columns, which need not follow creation order
+    const report: AccessKey[] = [
+      { slot: 1, status: 'Active', createdAt: live[1]!.createdAt },
+      { slot: 2, status: 'Active', createdAt: new Date(Math.floor(live[0]!.createdAt.getTime() / 1000) * 1000) },
+    ];
+    expect(evaluateAccessKeys(report, NOW, PARAMS).annotation).toBe(evaluateAccessKeys(live, NOW, PARAMS).annotation);
+    const inactiveLive = [key(30, { status: 'Inactive', accessKeyId: 'AKIAINACTIVE00000001' })];
+    const inactiveReport: AccessKey[] = [{ slot: 2, status: 'Inactive', createdAt: inactiveLive[0]!.createdAt }];
+    expect(evaluateAccessKeys(inactiveReport, NOW, PARAMS).annotation).toBe(evaluateAccessKeys(inactiveLive, NOW, PARAMS).annotation);
   });
 
   it.each(['Inactive', 'Expired'] as const)('an %s key 400 days old never makes the user NON_COMPLIANT', (status) => {
@@ -60,7 +86,7 @@ describe('evaluateAccessKeys', () => {
     expect(v.compliance).toBe('COMPLIANT');
     expect(v.staleKeys).toEqual([]);
     expect(v.keys[0]?.overLimit).toBe(true);
-    expect(v.annotation).toBe(`No active access keys (AKIAEXAMPLE000000400 (key 1) ${status.toLowerCase()}); limit 90.`);
+    expect(v.annotation).toBe(`No active access keys (1 ${status.toLowerCase()}); limit 90.`);
   });
 
   it('a user with no keys is COMPLIANT with a non-empty annotation', () => {
@@ -92,13 +118,14 @@ describe('evaluateAccessKeys', () => {
       PARAMS,
     );
     expect(v.annotation).toBe(
-      'Active key AKIAFIRST00000000001 (key 1) is 100 days old; limit 90. Active key AKIASECOND0000000002 (key 2) is 95 days old; limit 90.',
+      'Active key AKIAFIRST00000000001 (key 1) created 2026-08-17, over the 90-day limit since 2026-11-16. ' +
+        'Active key AKIASECOND0000000002 (key 2) created 2026-08-22, over the 90-day limit since 2026-11-21.',
     );
   });
 
   it('a key read from a credential report (no key ID) is named by its slot', () => {
     const v = evaluateAccessKeys([{ slot: 2, status: 'Active', createdAt: new Date(NOW.getTime() - 100 * DAY_MS) }], NOW, PARAMS);
-    expect(v.annotation).toBe('Active key 2 is 100 days old; limit 90.');
+    expect(v.annotation).toBe('Active key 2 created 2026-08-17, over the 90-day limit since 2026-11-16.');
   });
 
   it('honours a custom limit', () => {
