@@ -16,6 +16,11 @@
  *     than 100 is refused; NextToken pages through results in a stable order.
  *
  * Every evaluation recorded is counted: that is what AWS Config bills.
+ *
+ * Two ways to put it behind a client: `attach` (aws-sdk-client-mock replaces `send`: quick, but
+ * no middleware runs) and `serve` (a middleware next to the HTTP handler answers the two
+ * operations as Config's JSON 1.1 wire answers, so the SDK deserializes them and any
+ * middleware in front, the fault injector among them, acts as it would before a real service).
  */
 import {
   type ConfigServiceClient,
@@ -26,6 +31,8 @@ import {
   type PutEvaluationsCommandInput,
 } from '@aws-sdk/client-config-service';
 import { mockClient } from 'aws-sdk-client-mock';
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 
 export interface StoredEvaluation {
   readonly resourceType: string;
@@ -69,6 +76,37 @@ export class ConfigEvaluationStore {
     stub.on(PutEvaluationsCommand).callsFake((input: PutEvaluationsCommandInput) => this.put(input));
     stub.on(GetComplianceDetailsByConfigRuleCommand).callsFake((input: GetComplianceDetailsByConfigRuleCommandInput) => this.read(input));
     this.stub = stub;
+    return this;
+  }
+
+  /**
+   * Answer `client`'s PutEvaluations and GetComplianceDetailsByConfigRule from this store at the
+   * wire: add it after the fault injector (same step and priority, so it runs inside it), and a
+   * fault "before" never reaches the store while a fault "after" loses an answer the store gave.
+   * Every other operation goes on to the client's own HTTP handler.
+   */
+  serve(client: ConfigServiceClient): this {
+    type Next = (args: { input: unknown }) => Promise<unknown>;
+    const middleware = (next: Next, context: { commandName?: string }) => async (args: { input: unknown }) => {
+      const answer =
+        context.commandName === 'PutEvaluationsCommand'
+          ? () => this.put(args.input as PutEvaluationsCommandInput)
+          : context.commandName === 'GetComplianceDetailsByConfigRuleCommand'
+            ? () => this.read(args.input as GetComplianceDetailsByConfigRuleCommandInput)
+            : undefined;
+      if (!answer) return next(args);
+      try {
+        return { response: wireResponse(200, answer()) };
+      } catch (err) {
+        const e = err as Error & { $metadata?: { httpStatusCode?: number } };
+        return { response: wireResponse(e.$metadata?.httpStatusCode ?? 400, { __type: e.name, message: e.message }) };
+      }
+    };
+    (client.middlewareStack as unknown as { add: (m: unknown, o: Record<string, unknown>) => void }).add(middleware, {
+      step: 'deserialize',
+      priority: 'low',
+      name: `keyageConfigStore${serveCounter++}`,
+    });
     return this;
   }
 
@@ -154,6 +192,25 @@ export class ConfigEvaluationStore {
     }));
     return { EvaluationResults: results, ...(offset + limit < all.length ? { NextToken: `page-${offset + limit}` } : {}) };
   }
+}
+
+let serveCounter = 0;
+
+/** A value as Config's JSON 1.1 protocol writes it: timestamps in epoch seconds. */
+function toWire(value: unknown): unknown {
+  if (value instanceof Date) return value.getTime() / 1000;
+  if (Array.isArray(value)) return value.map(toWire);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toWire(v)]));
+  return value;
+}
+
+/** An HTTP answer as Config sends it (application/x-amz-json-1.1). */
+function wireResponse(statusCode: number, body: unknown) {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomUUID() },
+    body: Readable.from([Buffer.from(JSON.stringify(toWire(body)))]),
+  };
 }
 
 function key(type: string, id: string): string {

@@ -5,15 +5,19 @@
  * gets at most one verdict, that verdict is the one the fault-free run gave, and a user that
  * could not be decided gets none — never a guess.
  *
- * moto cannot backdate keys, so `now` is 91 days ahead: every active key is stale.
+ * moto cannot backdate keys, so `now` is 91 days ahead: every active key is stale; one test
+ * moves it back to the day after seeding to run the report-only COMPLIANT path (young keys).
+ * moto records no evaluations outside TestMode, so the cleanup path (a real result token) runs
+ * against an evaluation store served at the wire, behind the same fault injector.
  */
-import type { ConfigServiceClient, Evaluation } from '@aws-sdk/client-config-service';
+import { ConfigServiceClient, type Evaluation, PutEvaluationsCommand } from '@aws-sdk/client-config-service';
 import { AwsCallError, DeadlineExceededError, EvaluationDeliveryError, KeyageError } from '../../lib/errors';
 import { createLogger } from '../../lib/log';
 import { createHandler, type RuleDependencies, type RuleInvocationResult } from '../../rules/access-key-age/handler';
 import { DAY_MS } from '../../rules/access-key-age/policy';
 import { fakeContext } from '../harness/context';
-import { changeEvent, scheduledEvent, userConfigurationItem } from '../harness/events';
+import { ConfigEvaluationStore, type StoredEvaluation } from '../harness/config-store';
+import { changeEvent, RULE_NAME, scheduledEvent, userConfigurationItem } from '../harness/events';
 import { FaultInjector, type FaultRule } from '../harness/faults';
 import { describeWithMoto, type MotoAccount, newMotoAccount } from '../harness/moto';
 import { recordCommands } from '../harness/record';
@@ -88,7 +92,19 @@ describeWithMoto('the scheduled sweep of 1,000 users under injected faults', () 
   const figures: Record<string, unknown> = {};
 
   async function runSweep(
-    options: { rules?: readonly FaultRule[]; seed?: number; delay?: (ms: number) => Promise<void>; context?: ReturnType<typeof fakeContext>; deps?: Partial<RuleDependencies>; refuse?: string } = {},
+    options: {
+      rules?: readonly FaultRule[];
+      seed?: number;
+      delay?: (ms: number) => Promise<void>;
+      context?: ReturnType<typeof fakeContext>;
+      deps?: Partial<RuleDependencies>;
+      refuse?: string;
+      /** The decision clock of this run. @default `now` (91 days ahead) */
+      at?: Date;
+      /** Config that remembers: a real result token, answered by this store behind the faults. */
+      store?: ConfigEvaluationStore;
+      notificationCreationTime?: string;
+    } = {},
   ): Promise<SweepRun> {
     const clients = freshClients(account);
     if (options.refuse) refuseEvaluationOf(clients.config, options.refuse);
@@ -96,13 +112,24 @@ describeWithMoto('the scheduled sweep of 1,000 users under injected faults', () 
     const recorded = recordCommands(clients.config);
     injector.attach(clients.iam, 'iam');
     injector.attach(clients.config, 'config');
+    // Added after the injector, so it answers inside it: a fault "after" loses the store's answer.
+    options.store?.serve(clients.config);
     const lines: LogLine[] = [];
     const log = createLogger({ level: 'info', sink: (l) => lines.push(JSON.parse(l) as LogLine) });
-    const rule = createHandler({ iam: clients.iam, config: clients.config, now: () => now, log, sleep: async () => undefined, ...options.deps });
+    const at = options.at ?? now;
+    const rule = createHandler({ iam: clients.iam, config: clients.config, now: () => at, log, sleep: async () => undefined, ...options.deps });
     const started = Date.now();
     const run: SweepRun = { injector, recordedPuts: 0, acknowledged: [], delivered: [], lines, ms: 0 };
     try {
-      run.result = await rule(scheduledEvent({ ExemptionTag: EXEMPTION_TAG }, { accountId: account.accountId }), options.context);
+      const event = scheduledEvent(
+        { ExemptionTag: EXEMPTION_TAG },
+        {
+          accountId: account.accountId,
+          ...(options.store ? { resultToken: `token-${options.seed ?? SEED}` } : {}),
+          ...(options.notificationCreationTime ? { notificationCreationTime: options.notificationCreationTime } : {}),
+        },
+      );
+      run.result = await rule(event, options.context);
     } catch (err) {
       run.error = err;
     } finally {
@@ -219,6 +246,101 @@ describeWithMoto('the scheduled sweep of 1,000 users under injected faults', () 
     expect(run.injector.calls.some((c) => c.operation === 'GetCredentialReport' && c.outcome === 'ok')).toBe(true);
     expect(retriesLogged(run)).toBe(failingFaults(run));
     figures.faults20Report = { seed: SEED + 1, ms: run.ms, calls: run.injector.stats.calls, injected: run.injector.injected.length, byKind: run.injector.stats.byKind, usersReadLive: readLive.size };
+  }, 120_000);
+
+  it('young keys under 20% faults: the report-only COMPLIANT path gives the fault-free verdicts, with no ListAccessKeys at all', async () => {
+    // The day after seeding: every key is a day old, so the credential report alone decides.
+    const young = new Date(Date.now() + DAY_MS);
+    const fresh = { maxReportAgeMs: Number.POSITIVE_INFINITY };
+    const clean = await runSweep({ at: young, deps: fresh });
+    const run = await runSweep({ at: young, deps: fresh, rules: [...LOST_PUT_ANSWER, RANDOM_FAULTS], seed: SEED + 7 });
+
+    expect(clean.error).toBeUndefined();
+    expect(clean.result).toMatchObject({ evaluations: USERS, compliant: 800, nonCompliant: 0, notApplicable: 200 });
+    expect(run.error).toBeUndefined();
+    expectNoDuplicate(run);
+    expect(verdictsOf(run.acknowledged)).toEqual(verdictsOf(clean.acknowledged));
+    // Exempt users are NOT_APPLICABLE; everyone else COMPLIANT on the report alone.
+    const got = verdictsOf(run.acknowledged);
+    expect(population.users.filter((u) => got.get(u.userId)?.compliance !== (u.profile === 'exempt-active' ? 'NOT_APPLICABLE' : 'COMPLIANT'))).toEqual([]);
+    for (const r of [clean, run]) expect(r.injector.calls.filter((c) => c.operation === 'ListAccessKeys')).toEqual([]);
+    expect(run.injector.calls.some((c) => c.operation === 'GetCredentialReport' && c.outcome === 'ok')).toBe(true);
+    expect(run.injector.injected.filter((f) => f.kind !== 'slow').length).toBeGreaterThan(0);
+    expect(retriesLogged(run)).toBe(failingFaults(run));
+    figures.faults20Young = { seed: SEED + 7, ms: run.ms, calls: run.injector.stats.calls, injected: run.injector.injected.length, byKind: run.injector.stats.byKind };
+  }, 120_000);
+
+  it('the cleanup path with a real result token under 20% faults: Config ends holding exactly the fault-free verdicts, deleted users cleared, and a second sweep records nothing', async () => {
+    const store = new ConfigEvaluationStore(RULE_NAME, () => new Date());
+    // What Config holds from yesterday: every user's verdict, 50 of them since changed (the
+    // verdict flipped), and 25 users deleted while the rule was not looking.
+    const ghosts = Array.from({ length: 25 }, (_, i) => `AIDAGHOST${String(i).padStart(12, '0')}`);
+    const changed = new Set(population.users.filter((_, i) => i % 20 === 3).map((u) => u.userId));
+    const flip = (c: string) => (c === 'COMPLIANT' ? 'NON_COMPLIANT' : 'COMPLIANT');
+    const yesterday = [
+      ...[...baselineVerdicts].map(([id, v]) => ({ id, compliance: changed.has(id) ? flip(v.compliance) : v.compliance, annotation: v.annotation })),
+      ...ghosts.map((id, i) => ({ id, compliance: i % 2 === 0 ? 'NON_COMPLIANT' : 'COMPLIANT', annotation: 'An earlier verdict.' })),
+    ];
+    const seedClient = new ConfigServiceClient({ region: account.region, credentials: account.credentials, endpoint: account.endpoint });
+    store.serve(seedClient);
+    try {
+      for (let i = 0; i < yesterday.length; i += 100) {
+        await seedClient.send(
+          new PutEvaluationsCommand({
+            ResultToken: 'yesterday',
+            Evaluations: yesterday.slice(i, i + 100).map((e) => ({
+              ComplianceResourceType: 'AWS::IAM::User',
+              ComplianceResourceId: e.id,
+              ComplianceType: e.compliance as 'COMPLIANT',
+              Annotation: e.annotation,
+              OrderingTimestamp: new Date('2026-11-24T12:00:00.000Z'),
+            })),
+          }),
+        );
+      }
+    } finally {
+      seedClient.destroy();
+    }
+    expect(changed.size).toBe(50);
+    expect(store.recorded).toBe(USERS + ghosts.length);
+
+    // Besides the random faults: the first page of the read loses its answer, the next is throttled once.
+    const lostRead: FaultRule[] = [
+      { service: 'config', operation: 'GetComplianceDetailsByConfigRule', kinds: { 'connection-reset': 1 }, timing: 'after', times: 1 },
+      { service: 'config', operation: 'GetComplianceDetailsByConfigRule', kinds: { throttle: 1 }, timing: 'before', times: 1 },
+    ];
+    const first = await runSweep({ rules: [...lostRead, ...LOST_PUT_ANSWER, RANDOM_FAULTS], seed: SEED + 8, store });
+    expect(first.error).toBeUndefined();
+    // Exactly what changed was put: the 50 flipped verdicts and the 25 deleted users, each once.
+    expectNoDuplicate(first);
+    expect(first.acknowledged.map((e) => String(e.ComplianceResourceId)).sort()).toEqual([...changed, ...ghosts].sort());
+    const held = store.snapshot();
+    const want = new Map<string, { compliance: string; annotation: string }>([
+      ...[...baselineVerdicts].map(([id, v]) => [id, { compliance: v.compliance, annotation: v.annotation }] as const),
+      ...ghosts.map((id) => [id, { compliance: 'NOT_APPLICABLE', annotation: 'The user no longer exists in IAM.' }] as const),
+    ]);
+    const shown = (e: StoredEvaluation | undefined) => (e ? { compliance: e.compliance, annotation: e.annotation } : undefined);
+    expect([...want].filter(([id, v]) => JSON.stringify(shown(held.get(id))) !== JSON.stringify(v))).toEqual([]);
+    expect(held.size).toBe(USERS + ghosts.length);
+    // The read (11 pages) was under fault too, and was retried, not skipped or cut short.
+    expect(first.injector.injected.filter((f) => f.operation === 'GetComplianceDetailsByConfigRule' && f.kind !== 'slow').length).toBeGreaterThanOrEqual(2);
+    expect(first.injector.calls.filter((c) => c.operation === 'GetComplianceDetailsByConfigRule' && c.outcome === 'ok')).toHaveLength(Math.ceil((USERS + ghosts.length) / 100));
+    expect(retriesLogged(first)).toBe(failingFaults(first));
+
+    // The next day nothing changed: under faults again, nothing is recorded and Config holds the same.
+    const recordedBefore = store.recorded;
+    const second = await runSweep({ rules: [RANDOM_FAULTS], seed: SEED + 9, store, notificationCreationTime: '2026-11-26T12:00:00.000Z' });
+    expect(second.error).toBeUndefined();
+    expect(store.recorded).toBe(recordedBefore);
+    expect([...store.snapshot()].map(([id, e]) => [id, shown(e)])).toEqual([...held].map(([id, e]) => [id, shown(e)]));
+    figures.faults20Cleanup = {
+      seed: SEED + 8,
+      ms: first.ms,
+      calls: first.injector.stats.calls,
+      injected: first.injector.injected.length,
+      recordedFirst: recordedBefore - USERS - ghosts.length,
+      recordedSecond: store.recorded - recordedBefore,
+    };
   }, 120_000);
 
   it('a ListAccessKeys that fails past the retry budget stops the sweep with AwsCallError after the verdicts reached are put; the rest get none', async () => {
