@@ -214,7 +214,7 @@ function decodeBase64(content: string, source: string): string {
 function parseBoolean(value: string, line: number, column: number, name: string): boolean {
   if (value === 'true') return true;
   if (value === 'false' || value === 'N/A' || value === 'not_supported') return false;
-  throw new CredentialReportError(`${name} is ${JSON.stringify(value)}; expected true or false`, line, column);
+  throw new CredentialReportError(`${name} is ${JSON.stringify(value.slice(0, 40))}; expected true or false`, line, column);
 }
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
