@@ -37,7 +37,7 @@ import { FakeIamAccount } from '../test/harness/fake-iam';
 import { table } from './report';
 
 /** The first argument that selects this benchmark. */
-export const EVALUATIONS_COMMAND = 'evaluations';
+export { EVALUATIONS_COMMAND } from './commands';
 
 /** AWS Config's list price for rule evaluations recorded, per account and Region and month (public Regions). */
 export const RULE_EVALUATION_PRICE_TIERS: readonly { readonly upTo: number; readonly usd: number }[] = [

@@ -33,13 +33,11 @@ import { createLogger } from '../lib/log';
 import { DAY_MS } from '../rules/access-key-age/policy';
 import { type BenchAccount, newBenchAccount, startMotoServer } from './moto';
 import { table } from './report';
+import { ORGANIZATION_COMMAND, ORGANIZATION_WORKER_FLAG } from './commands';
 import { type ExpectedCompliance, forEachLimit, plan } from './seed';
 import { BenchTransport, MOTO_TRANSPORT, type OperationCount, THROTTLED_TRANSPORT, total, type TransportModel } from './transport';
 
-/** The first argument that selects this benchmark. */
-export const ORGANIZATION_COMMAND = 'organization';
-/** The argument that makes the bundled benchmark an organization-run worker. */
-export const ORGANIZATION_WORKER_FLAG = '--organization-worker';
+export { ORGANIZATION_COMMAND, ORGANIZATION_WORKER_FLAG };
 
 /** The command line of the organization benchmark, parsed. */
 export interface OrganizationBenchOptions {

@@ -14,14 +14,11 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InvalidParameterError, KeyageError } from '../lib/errors';
-import { runBenchmark, type ScenarioResult } from './benchmark';
-import { measureBundle, measurePolicyCpu } from './extras';
-import { startMotoServer } from './moto';
+import type { ScenarioResult } from './benchmark';
+import { EVALUATIONS_COMMAND, ORGANIZATION_COMMAND, ORGANIZATION_WORKER_FLAG } from './commands';
 import { checkTargets, type Extras, formatExtras, formatScenario, formatTargets, type Ratio, ratios, type TargetCheck } from './report';
 import { MOTO_TRANSPORT, THROTTLED_TRANSPORT, type TransportModel } from './transport';
-import { WORKER_FLAG, workerMain } from './worker';
-import { ORGANIZATION_COMMAND, ORGANIZATION_WORKER_FLAG, organizationMain, organizationWorkerMain } from './organization';
-import { EVALUATIONS_COMMAND, evaluationsMain } from './evaluations';
+import { WORKER_FLAG } from './worker';
 
 /** The command line, parsed and checked. */
 export interface CliOptions {
@@ -200,6 +197,9 @@ async function main(argv: readonly string[]): Promise<void> {
   const startedAt = new Date();
   const host = machine(); // the commit measured is the one checked out when the run starts
 
+  // Loaded here, not at the top: a worker process runs the same bundle, and should hold only
+  // what the strategy it runs holds (the rule's own SDK clients), so that its RSS is the rule's.
+  const [{ runBenchmark }, { measureBundle, measurePolicyCpu }, { startMotoServer }] = await Promise.all([import('./benchmark'), import('./extras'), import('./moto')]);
   const extras: Extras = {};
   if (opts.extras) {
     say('measuring the policy CPU, the handler bundle and its cold import …');
@@ -269,15 +269,17 @@ export function summarize(results: readonly BenchJson[]): string {
 
 if (require.main === module) {
   const argv = process.argv.slice(2);
+  // Each role loads only its own modules (see main): a sweep worker never loads the SDK clients
+  // of the organization benchmark or moto's STS.
   const run =
     argv[0] === WORKER_FLAG
-      ? workerMain()
+      ? import('./worker').then((m) => m.workerMain())
       : argv[0] === ORGANIZATION_WORKER_FLAG
-        ? organizationWorkerMain()
+        ? import('./organization').then((m) => m.organizationWorkerMain())
         : argv[0] === ORGANIZATION_COMMAND
-          ? organizationMain(argv.slice(1), machine)
+          ? import('./organization').then((m) => m.organizationMain(argv.slice(1), machine))
           : argv[0] === EVALUATIONS_COMMAND
-            ? evaluationsMain(argv.slice(1), machine)
+            ? import('./evaluations').then((m) => m.evaluationsMain(argv.slice(1), machine))
             : main(argv);
   run.catch((err: unknown) => {
     process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -65,6 +65,16 @@ export {
   REMEDIATION_FUNCTION_NAME,
   RULE_FUNCTION_NAME,
 } from './names';
+/**
+ * Memory of the rule function, in MB, from the measured peak RSS of the periodic sweep at IAM's
+ * quota of 5,000 users (BENCHMARKS.md, "Memory of the sweep"). Under the heap limits Lambda
+ * gives a 128 MB function the sweep peaks at 101–107 MB: 16% of 128 MB left, too little for an
+ * account whose answers are larger than the benchmark's (longer names and paths, tags). keyage
+ * keeps at least a quarter of the function's memory free over that peak, so the rule gets
+ * 192 MB, where the sweep peaks at 113–123 MB (36% free).
+ */
+export const RULE_FUNCTION_MEMORY_MB = 192;
+
 /** The SSM parameter where runbook 2's every-user run records the user it examined last. */
 export const DELETE_CURSOR_PARAMETER_NAME = '/keyage/delete-runbook-cursor';
 
@@ -128,6 +138,7 @@ export class KeyageMember extends Construct {
       // Config invokes the rule asynchronously. No Lambda retry: a failure shows on the errors
       // alarm, and the next change or periodic notification evaluates again.
       retryAttempts: 0,
+      memorySize: RULE_FUNCTION_MEMORY_MB,
     });
     const configInvoke = new CfnPermission(this, 'ConfigInvokesRule', {
       action: 'lambda:InvokeFunction',
@@ -385,7 +396,7 @@ export class KeyageMember extends Construct {
 
   private nodeFunction(
     id: string,
-    options: { functionName: string; entry: string; description: string; role: Role; logGroup: LogGroup; timeout: Duration; retryAttempts: number },
+    options: { functionName: string; entry: string; description: string; role: Role; logGroup: LogGroup; timeout: Duration; retryAttempts: number; memorySize?: number },
   ): NodejsFunction {
     return keyageFunction(this, id, { ...options, environment: { LOG_LEVEL: this.settings.logLevel }, maxEventAge: DEFAULT_MAX_EVENT_AGE });
   }

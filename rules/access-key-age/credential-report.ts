@@ -71,10 +71,25 @@ export function parseCredentialReport(csv: string, generatedAt?: Date): Credenti
     const at = locate(csv, csv.search(/[\u0000-\u0008\u000e-\u001f]/));
     throw new CredentialReportError('the report contains binary data, not CSV text', at.line, at.column);
   }
-  let records: string[][];
+  // Each record is turned into its row as csv-parse reads it and then dropped (on_record
+  // returns null), so the records of a 5,000-user report never pile up as garbage at once.
+  const rows: CredentialReportRow[] = [];
+  const lines = lineNumbers(csv);
+  let index: Map<string, number> | undefined;
+  let recordNumber = 0;
+  const onRecord = (record: string[]): null => {
+    const at = recordNumber++;
+    if (index === undefined) {
+      index = headerIndex(record);
+    } else {
+      rows.push(toRow(record, lines[at] ?? at + 1, index));
+    }
+    return null;
+  };
   try {
-    records = parse(csv, { bom: true, relax_column_count: false, skip_empty_lines: true, trim: false });
+    parse(csv, { bom: true, relax_column_count: false, skip_empty_lines: true, trim: false, on_record: onRecord });
   } catch (err) {
+    if (err instanceof CredentialReportError) throw err;
     const e = err as { message?: string; lines?: number; column?: number | string; code?: string };
     const line = typeof e.lines === 'number' ? e.lines : undefined;
     // csv-parse's `column` is the 0-based field where it stopped (for a short record: the count
@@ -82,8 +97,18 @@ export function parseCredentialReport(csv: string, generatedAt?: Date): Credenti
     const column = typeof e.column === 'number' ? e.column + 1 : undefined;
     throw new CredentialReportError(`not valid CSV (${e.code ?? 'parse error'}: ${e.message ?? ''})`, line, column, { cause: err });
   }
-  const header = records[0];
-  if (!header) throw new CredentialReportError('the report is empty', 1, 1);
+  if (!index) throw new CredentialReportError('the report is empty', 1, 1);
+  const roots = rows.filter((r) => r.isRoot);
+  const [root, second] = roots;
+  if (root && second) {
+    // Auditing one and dropping the other could hide the root user's keys; a real report has one.
+    throw new CredentialReportError(`a second ${ROOT_ACCOUNT_USER} row (the first is on line ${root.line}); a credential report has one`, second.line, 1);
+  }
+  return { rows, users: rows.filter((r) => !r.isRoot), ...(root ? { root } : {}), ...(generatedAt ? { generatedAt } : {}) };
+}
+
+/** The header's columns by name. @throws CredentialReportError when a column keyage needs is missing. */
+function headerIndex(header: readonly string[]): Map<string, number> {
   const index = new Map(header.map((name, i) => [name.trim(), i]));
   const missing = REQUIRED_COLUMNS.filter((c) => !index.has(c));
   if (missing.length > 0) {
@@ -92,64 +117,55 @@ export function parseCredentialReport(csv: string, generatedAt?: Date): Credenti
       1,
     );
   }
+  return index;
+}
 
-  const rows: CredentialReportRow[] = [];
-  const lines = lineNumbers(csv);
-  for (let r = 1; r < records.length; r++) {
-    const record = records[r] as string[];
-    const line = lines[r] ?? r + 1;
-    const get = (col: (typeof REQUIRED_COLUMNS)[number] | string): { value: string; column: number } => {
-      const i = index.get(col);
-      if (i === undefined) return { value: 'N/A', column: 0 };
-      return { value: (record[i] ?? '').trim(), column: i + 1 };
-    };
-    const user = get('user');
-    if (user.value === '') throw new CredentialReportError('empty user name', line, user.column);
-    const isRoot = user.value === ROOT_ACCOUNT_USER;
-    const keys: ReportKey[] = [];
-    for (const slot of [1, 2] as const) {
-      const rotated = get(`access_key_${slot}_last_rotated`);
-      const activeField = get(`access_key_${slot}_active`);
-      const active = parseBoolean(activeField.value, line, activeField.column, `access_key_${slot}_active`);
-      const lastRotated = parseDate(rotated.value, line, rotated.column, `access_key_${slot}_last_rotated`);
-      if (lastRotated === undefined) {
-        if (active) {
-          throw new CredentialReportError(`access_key_${slot}_active is true but access_key_${slot}_last_rotated is ${rotated.value || 'empty'}`, line, rotated.column);
-        }
-        continue; // no key in this slot
+/** One record (after the header) as a row; `line` is where it starts in the CSV text. */
+function toRow(record: readonly string[], line: number, index: ReadonlyMap<string, number>): CredentialReportRow {
+  const get = (col: (typeof REQUIRED_COLUMNS)[number] | string): { value: string; column: number } => {
+    const i = index.get(col);
+    if (i === undefined) return { value: 'N/A', column: 0 };
+    return { value: (record[i] ?? '').trim(), column: i + 1 };
+  };
+  const user = get('user');
+  if (user.value === '') throw new CredentialReportError('empty user name', line, user.column);
+  const isRoot = user.value === ROOT_ACCOUNT_USER;
+  const keys: ReportKey[] = [];
+  for (const slot of [1, 2] as const) {
+    const rotated = get(`access_key_${slot}_last_rotated`);
+    const activeField = get(`access_key_${slot}_active`);
+    const active = parseBoolean(activeField.value, line, activeField.column, `access_key_${slot}_active`);
+    const lastRotated = parseDate(rotated.value, line, rotated.column, `access_key_${slot}_last_rotated`);
+    if (lastRotated === undefined) {
+      if (active) {
+        throw new CredentialReportError(`access_key_${slot}_active is true but access_key_${slot}_last_rotated is ${rotated.value || 'empty'}`, line, rotated.column);
       }
-      const used = get(`access_key_${slot}_last_used_date`);
-      const usedValue = used.value;
-      const lastUsedAt =
-        usedValue === 'N/A' ? null : parseDate(usedValue, line, used.column, `access_key_${slot}_last_used_date`);
-      const region = get(`access_key_${slot}_last_used_region`).value;
-      const service = get(`access_key_${slot}_last_used_service`).value;
-      keys.push({
-        slot,
-        active,
-        lastRotated,
-        lastUsedAt,
-        ...(EMPTY.has(region) ? {} : { lastUsedRegion: region }),
-        ...(EMPTY.has(service) ? {} : { lastUsedService: service }),
-      });
+      continue; // no key in this slot
     }
-    const created = get('user_creation_time');
-    rows.push({
-      line,
-      user: user.value,
-      arn: get('arn').value,
-      userCreationTime: parseDate(created.value, line, created.column, 'user_creation_time'),
-      isRoot,
-      keys,
+    const used = get(`access_key_${slot}_last_used_date`);
+    const usedValue = used.value;
+    const lastUsedAt =
+      usedValue === 'N/A' ? null : parseDate(usedValue, line, used.column, `access_key_${slot}_last_used_date`);
+    const region = get(`access_key_${slot}_last_used_region`).value;
+    const service = get(`access_key_${slot}_last_used_service`).value;
+    keys.push({
+      slot,
+      active,
+      lastRotated,
+      lastUsedAt,
+      ...(EMPTY.has(region) ? {} : { lastUsedRegion: region }),
+      ...(EMPTY.has(service) ? {} : { lastUsedService: service }),
     });
   }
-  const roots = rows.filter((r) => r.isRoot);
-  const [root, second] = roots;
-  if (root && second) {
-    // Auditing one and dropping the other could hide the root user's keys; a real report has one.
-    throw new CredentialReportError(`a second ${ROOT_ACCOUNT_USER} row (the first is on line ${root.line}); a credential report has one`, second.line, 1);
-  }
-  return { rows, users: rows.filter((r) => !r.isRoot), ...(root ? { root } : {}), ...(generatedAt ? { generatedAt } : {}) };
+  const created = get('user_creation_time');
+  return {
+    line,
+    user: user.value,
+    arn: get('arn').value,
+    userCreationTime: parseDate(created.value, line, created.column, 'user_creation_time'),
+    isRoot,
+    keys,
+  };
 }
 
 /**
@@ -236,7 +252,7 @@ function decodeBase64(content: string, source: string): string {
 function parseBoolean(value: string, line: number, column: number, name: string): boolean {
   if (value === 'true') return true;
   if (value === 'false' || value === 'N/A' || value === 'not_supported') return false;
-  throw new CredentialReportError(`${name} is ${JSON.stringify(value)}; expected true or false`, line, column);
+  throw new CredentialReportError(`${name} is ${JSON.stringify(value.slice(0, 40))}; expected true or false`, line, column);
 }
 
 function parseDate(value: string, line: number, column: number, name: string): Date | undefined {

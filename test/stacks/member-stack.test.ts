@@ -244,9 +244,9 @@ describe('KeyageMemberStack', () => {
     });
 
     it.each([
-      ['rule', (s: KeyageMemberStack) => s.member.ruleFunction, RULE_FUNCTION_NAME, 900],
-      ['remediation', (s: KeyageMemberStack) => s.member.remediationFunction, REMEDIATION_FUNCTION_NAME, 300],
-    ])('the %s function runs Node.js 24 on arm64, bundled, with its LOG_LEVEL and timeout', (_name, fn, functionName, timeout) => {
+      ['rule', (s: KeyageMemberStack) => s.member.ruleFunction, RULE_FUNCTION_NAME, 900, 192],
+      ['remediation', (s: KeyageMemberStack) => s.member.remediationFunction, REMEDIATION_FUNCTION_NAME, 300, 512],
+    ])('the %s function runs Node.js 24 on arm64, bundled, with its LOG_LEVEL, timeout and memory (MB; the rule’s from BENCHMARKS.md)', (_name, fn, functionName, timeout, memory) => {
       const props = template.Resources[idOf(fn)]?.Properties ?? {};
       expect(props).toMatchObject({
         FunctionName: functionName,
@@ -255,6 +255,7 @@ describe('KeyageMemberStack', () => {
         Handler: 'index.handler',
         Environment: { Variables: { LOG_LEVEL: 'info' } },
         Timeout: timeout,
+        MemorySize: memory,
       });
       expect((customTemplate.Resources[idOf(fn, custom)]?.Properties?.Environment as { Variables: object }).Variables).toMatchObject({ LOG_LEVEL: 'debug' });
     });
