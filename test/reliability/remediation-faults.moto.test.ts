@@ -353,8 +353,11 @@ describeWithMoto('remediation under faults, races and people acting meanwhile', 
     expect(violations).toEqual([]);
     expect(outcomes['run succeeded']).toBeGreaterThanOrEqual(2 * steps.length);
     figures.deactivateEveryStep = { steps, cases, outcomes, ms: Date.now() - started };
-  }, 120_000);
+  }, 300_000);
 
+  // This exploration and the one before it run the runbook once per (step, fault) pair against moto: about
+  // 40 s each on a quiet 2-core machine, 90-200 s when other processes load it. Their timeout
+  // only guards against a hang; it is not a speed target (those are in BENCHMARKS.md).
   it('runbook 2 (delete) with a fault at every step, in every mode: nothing deleted while Active or early, nothing forgotten, and the next run converges', async () => {
     const started = Date.now();
     const { steps, problems, cases, outcomes } = await exploreEveryStep(deleteFlow);
@@ -362,7 +365,7 @@ describeWithMoto('remediation under faults, races and people acting meanwhile', 
     expect(problems).toEqual([]);
     expect(violations).toEqual([]);
     figures.deleteEveryStep = { steps, cases, outcomes, ms: Date.now() - started };
-  }, 120_000);
+  }, 300_000);
 
   it('runbook 2 inside the grace period, under 30% faults of every kind: no key is deleted', async () => {
     const runs: string[] = [];
