@@ -49,6 +49,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --iam-burst N           throttled transport: IAM token bucket size (default = --iam-rps)
   --config-rps N          throttled transport: Config calls per second, 0 = unlimited (default 0)
   --paging on|off         throttled transport: page ListUsers as IAM does (default on)
+  --moto-paging on|off    moto transport: page ListUsers as IAM does, as for the memory figures (default off)
   --change on|off         also time one change-triggered evaluation per transport (default on)
   --extras on|off         policy CPU, bundle size, cold import (default on)
   --isolate on|off        each run in its own process (default on)
@@ -88,7 +89,10 @@ export function parseCli(argv: readonly string[]): CliOptions | 'help' {
   const configRps = numberIn('--config-rps', values['config-rps'], 0, 100_000);
   const configBurst = values['config-burst'] !== undefined ? numberIn('--config-burst', values['config-burst'], 1, 100_000) : configRps > 0 ? Math.max(1, configRps) : 0;
   const throttled: TransportModel = { ...THROTTLED_TRANSPORT, latencyMs, iamRps, iamBurst, configRps, configBurst, iamPaging: onOff('--paging', values.paging) };
-  const transports = list('--transport', values.transport).map(({ s }) => (oneOf('--transport', s, ['moto', 'throttled'] as const) === 'moto' ? MOTO_TRANSPORT : throttled));
+  // moto as it is counts only; with --moto-paging on it also pages ListUsers at the wire as IAM
+  // does, so that the SDK parses IAM-sized answers (the memory figures), still without latency or throttle
+  const moto: TransportModel = { ...MOTO_TRANSPORT, iamPaging: onOff('--moto-paging', values['moto-paging']) };
+  const transports = list('--transport', values.transport).map(({ s }) => (oneOf('--transport', s, ['moto', 'throttled'] as const) === 'moto' ? moto : throttled));
   if (!users.length) throw new InvalidParameterError('--users', values.users, 'at least one number of users');
   if (!nonCompliant.length) throw new InvalidParameterError('--noncompliant', values.noncompliant, 'at least one share');
   if (!transports.length) throw new InvalidParameterError('--transport', values.transport, 'moto, throttled or both');
@@ -124,6 +128,7 @@ function parseOptions(argv: readonly string[]) {
       'config-rps': { type: 'string', default: '0' },
       'config-burst': { type: 'string' },
       paging: { type: 'string', default: 'on' },
+      'moto-paging': { type: 'string', default: 'off' },
       change: { type: 'string', default: 'on' },
       extras: { type: 'string', default: 'on' },
       isolate: { type: 'string', default: 'on' },

@@ -7,11 +7,15 @@
  *   - throttles IAM with a token bucket, answering beyond it exactly what IAM answers
  *     (HTTP 400, `<Code>Throttling</Code>`, "Rate exceeded"), so the SDK's retry strategy and
  *     keyage's `AwsCaller` both see a real throttling error;
- *   - models IAM's paging of ListUsers (moto returns every user in one page; IAM returns at
- *     most `MaxItems`, 100 when unset, 1,000 at most);
+ *   - models IAM's paging of ListUsers at the wire (moto returns every user in one answer; IAM
+ *     returns at most `MaxItems`, 100 when unset, 1,000 at most): moto's raw answer is cut into
+ *     IAM-sized pages as text, before the SDK parses anything, so the SDK only ever parses one
+ *     page, as it does against IAM;
  *   - records the evaluations that Config accepted.
  *
- * The `moto` model only counts; the `throttled` model is the stand-in for real IAM.
+ * The `moto` model only counts (paging off: moto's one answer reaches the SDK as it is; the
+ * benchmark's `--moto-paging on` turns IAM's paging on for the memory runs); the `throttled`
+ * model is the stand-in for real IAM.
  */
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -29,7 +33,10 @@ export interface TransportModel {
   /** Config requests per second; 0 = no throttle. */
   readonly configRps: number;
   readonly configBurst: number;
-  /** Serve ListUsers in pages as IAM does (`MaxItems`, default 100, at most 1,000). */
+  /**
+   * Serve ListUsers in pages as IAM does (`MaxItems`, default 100, at most 1,000), cut from
+   * moto's raw answer before the SDK parses it.
+   */
   readonly iamPaging: boolean;
 }
 
@@ -52,7 +59,7 @@ export interface OperationCount {
   throttled: number;
   /** Passed on to moto_server. */
   forwarded: number;
-  /** ListUsers pages after the first, served by the paging model from the first page's listing. */
+  /** ListUsers pages after the first, served by the paging model from the raw text it kept of moto's answer, without reaching moto. */
   paged: number;
   /** Milliseconds spent waiting for moto_server on forwarded requests (its service time, over loopback HTTP). */
   motoMs: number;
@@ -117,7 +124,6 @@ interface StackClient {
   middlewareStack: { add: (mw: Middleware, options: Record<string, unknown>) => void };
 }
 
-const PAGED = 'keyageBenchPaged';
 const IAM_XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 
 /**
@@ -130,7 +136,8 @@ export class BenchTransport {
   private evaluations = 0;
   private readonly buckets: Partial<Record<BenchService, TokenBucket>> = {};
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly listings = new Map<number, unknown[]>();
+  /** ListUsers answers being paged: the raw `<member>…</member>` entries, by listing number. */
+  private readonly listings = new Map<number, string[]>();
   private listingSeq = 0;
   private attached = 0;
 
@@ -148,12 +155,9 @@ export class BenchTransport {
   attach<C>(client: C, service: BenchService): C {
     const stack = (client as unknown as StackClient).middlewareStack;
     const id = `${++this.attached}${Math.random().toString(36).slice(2, 8)}`;
-    // Inside the SDK's retry loop and the deserializer: sees every attempt, answers raw HTTP.
+    // Inside the SDK's retry loop and the deserializer: sees every attempt, answers raw HTTP
+    // (and pages ListUsers there, so the SDK's parser only ever sees one page).
     stack.add(this.wire(service), { step: 'deserialize', priority: 'low', name: `keyageBenchWire${id}` });
-    if (service === 'iam' && this.model.iamPaging) {
-      // Outside everything: slices the parsed ListUsers answer into IAM-sized pages.
-      stack.add(this.paging(), { step: 'initialize', priority: 'high', name: `keyageBenchPaging${id}` });
-    }
     return client;
   }
 
@@ -183,9 +187,13 @@ export class BenchTransport {
         count.throttled++;
         return { response: throttlingResponse(service) };
       }
-      if (context[PAGED] === true) {
+      const paging = this.model.iamPaging && operation === 'iam:ListUsers';
+      const input = args.input as { MaxItems?: number; Marker?: string };
+      if (paging && input.Marker !== undefined) {
+        // A later page: served from the kept text; moto is not asked again.
+        const page = this.laterPage(input.Marker, pageSize(input.MaxItems));
         count.paged++;
-        return { response: emptyListUsersResponse() };
+        return { response: listUsersResponse(page.members, page.marker, randomUUID()) };
       }
       count.forwarded++;
       const sent = performance.now();
@@ -196,41 +204,130 @@ export class BenchTransport {
         this.evaluations += evaluations.length;
         for (const e of evaluations) this.verdicts[e.ComplianceResourceId ?? '?'] = e.ComplianceType ?? '?';
       }
+      if (paging) return { ...out, response: await this.firstPage(out.response as HttpResponseLike | undefined, pageSize(input.MaxItems)) };
       return out;
     };
   }
 
-  private paging(): Middleware {
-    return (next, context) => async (args) => {
-      if (operationName(context) !== 'ListUsers') return next(args);
-      const input = args.input as { MaxItems?: number; Marker?: string };
-      const size = Math.min(IAM_MAX_PAGE, input.MaxItems ?? IAM_DEFAULT_PAGE);
-      let listingId: number;
-      let offset: number;
-      let out: { output?: unknown };
-      if (input.Marker === undefined) {
-        out = await next(args);
-        listingId = ++this.listingSeq;
-        this.listings.set(listingId, [...((out.output as { Users?: unknown[] }).Users ?? [])]);
-        offset = 0;
-      } else {
-        const m = /^bench:(\d+):(\d+)$/.exec(input.Marker);
-        if (!m || !this.listings.has(Number(m[1]))) throw new Error(`the IAM paging model does not know Marker ${JSON.stringify(input.Marker)}`);
-        listingId = Number(m[1]);
-        offset = Number(m[2]);
-        context[PAGED] = true;
-        out = await next(args);
-      }
-      const users = this.listings.get(listingId) as unknown[];
-      const end = offset + size;
-      const truncated = end < users.length;
-      if (!truncated) this.listings.delete(listingId);
-      return {
-        ...out,
-        output: { ...(out.output as object), Users: users.slice(offset, end), IsTruncated: truncated, Marker: truncated ? `bench:${listingId}:${end}` : undefined },
-      };
-    };
+  /**
+   * The first page of a listing, from moto's raw answer: an error answer goes on untouched; a
+   * 200 answer is split into its `<member>` entries as text, the first `size` go to the SDK,
+   * the rest are kept for the Marker handed out with them.
+   */
+  private async firstPage(response: HttpResponseLike | undefined, size: number): Promise<HttpResponseLike | undefined> {
+    if (!response || response.statusCode !== 200) return response;
+    const { members, truncated } = splitListUsers(await bodyText(response.body));
+    if (truncated) throw new Error('moto answered ListUsers with IsTruncated true; the IAM paging model expects every user in one answer');
+    let marker: string | undefined;
+    if (members.length > size) {
+      const listingId = ++this.listingSeq;
+      this.listings.set(listingId, members);
+      marker = `bench:${listingId}:${size}`;
+    }
+    const requestId = response.headers['x-amzn-requestid'] ?? randomUUID();
+    return { ...listUsersResponse(members.slice(0, size), marker, requestId), headers: { ...withoutLength(response.headers), 'x-amzn-requestid': requestId } };
   }
+
+  /** A page after the first, from the listing the Marker names; the listing is dropped after its last page. */
+  private laterPage(marker: string, size: number): { members: string[]; marker: string | undefined } {
+    const m = /^bench:(\d+):(\d+)$/.exec(marker);
+    const members = m ? this.listings.get(Number(m[1])) : undefined;
+    const offset = m ? Number(m[2]) : NaN;
+    if (!m || !members || offset >= members.length) throw new Error(`the IAM paging model does not know Marker ${JSON.stringify(marker)}`);
+    const end = offset + size;
+    if (end >= members.length) {
+      this.listings.delete(Number(m[1]));
+      return { members: members.slice(offset), marker: undefined };
+    }
+    return { members: members.slice(offset, end), marker: `bench:${m[1]}:${end}` };
+  }
+}
+
+/** IAM's page size for a request's `MaxItems`: 100 when unset, at most 1,000. */
+export function pageSize(maxItems: number | undefined): number {
+  return Math.min(IAM_MAX_PAGE, maxItems ?? IAM_DEFAULT_PAGE);
+}
+
+const USERS_OPEN = '<Users>';
+const USERS_CLOSE = '</Users>';
+const USERS_EMPTY = '<Users/>';
+const MEMBER_OPEN = '<member>';
+const MEMBER_CLOSE = '</member>';
+
+/**
+ * The `<member>…</member>` entries of a ListUsers answer (its XML text), in order, each as the
+ * raw text it came as, and whether the answer says IsTruncated. Plain string scanning with
+ * `indexOf`, no XML parse: an entry ends at the `</member>` that closes it (nested `<member>`s,
+ * as in tags, stay inside it).
+ * @throws Error when the answer has no `<Users>` element, or one that is not closed or holds
+ *   anything but `<member>` entries.
+ */
+export function splitListUsers(xml: string): { members: string[]; truncated: boolean } {
+  const truncated = xml.includes('<IsTruncated>true</IsTruncated>');
+  if (xml.includes(USERS_EMPTY) && !xml.includes(USERS_OPEN)) return { members: [], truncated };
+  const open = xml.indexOf(USERS_OPEN);
+  const close = xml.lastIndexOf(USERS_CLOSE);
+  if (open === -1 || close < open) throw new Error('moto’s ListUsers answer has no <Users>…</Users> element');
+  const members: string[] = [];
+  let at = open + USERS_OPEN.length;
+  for (;;) {
+    at = skipSpace(xml, at);
+    if (at === close) break;
+    if (!xml.startsWith(MEMBER_OPEN, at)) throw new Error(`moto’s ListUsers answer holds something other than <member> in <Users>, at character ${at}`);
+    const end = memberEnd(xml, at);
+    members.push(xml.slice(at, end));
+    at = end;
+  }
+  return { members, truncated };
+}
+
+/** Where the `<member>` entry starting at `start` ends (just past its own `</member>`). */
+function memberEnd(xml: string, start: number): number {
+  let depth = 1;
+  let at = start + MEMBER_OPEN.length;
+  while (depth > 0) {
+    const nextClose = xml.indexOf(MEMBER_CLOSE, at);
+    if (nextClose === -1) throw new Error(`moto’s ListUsers answer has a <member> at character ${start} that is never closed`);
+    const nextOpen = xml.indexOf(MEMBER_OPEN, at);
+    if (nextOpen !== -1 && nextOpen < nextClose) {
+      depth++;
+      at = nextOpen + MEMBER_OPEN.length;
+    } else {
+      depth--;
+      at = nextClose + MEMBER_CLOSE.length;
+    }
+  }
+  return at;
+}
+
+function skipSpace(xml: string, at: number): number {
+  while (at < xml.length && /\s/.test(xml[at] as string)) at++;
+  return at;
+}
+
+/** A ListUsers answer as IAM writes it: Users, IsTruncated, and Marker when truncated. */
+function listUsersResponse(members: readonly string[], marker: string | undefined, requestId: string): HttpResponseLike {
+  const users = members.length ? `<Users>${members.join('')}</Users>` : '<Users/>';
+  const more = marker === undefined ? '<IsTruncated>false</IsTruncated>' : `<IsTruncated>true</IsTruncated><Marker>${marker}</Marker>`;
+  const body = Buffer.from(
+    `<ListUsersResponse xmlns="${IAM_XMLNS}"><ListUsersResult>${users}${more}</ListUsersResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></ListUsersResponse>`,
+  );
+  return { statusCode: 200, headers: { 'content-type': 'text/xml', 'content-length': String(body.length), 'x-amzn-requestid': requestId }, body: Readable.from([body]) };
+}
+
+function withoutLength(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() !== 'content-length') out[k] = v;
+  return out;
+}
+
+/** An HTTP answer's body as text: Node's answer is a stream of Buffers. */
+async function bodyText(body: unknown): Promise<string> {
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8');
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as AsyncIterable<Uint8Array | string>) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** `ListUsersCommand` → `ListUsers`. */
@@ -255,18 +352,6 @@ export function throttlingResponse(service: BenchService): HttpResponseLike {
     statusCode: 400,
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId },
     body: Readable.from([Buffer.from(JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }))]),
-  };
-}
-
-/** A valid, empty ListUsers answer; the paging middleware fills in the page. */
-function emptyListUsersResponse(): HttpResponseLike {
-  const requestId = randomUUID();
-  return {
-    statusCode: 200,
-    headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
-    body: Readable.from([
-      Buffer.from(`<ListUsersResponse xmlns="${IAM_XMLNS}"><ListUsersResult><Users/><IsTruncated>false</IsTruncated></ListUsersResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></ListUsersResponse>`),
-    ]),
   };
 }
 

@@ -68,7 +68,8 @@ export {
 /**
  * Memory of the rule function, in MB, from the measured peak RSS of the periodic sweep at IAM's
  * quota of 5,000 users (BENCHMARKS.md, "Memory of the sweep"). Under the heap limits Lambda
- * gives a 128 MB function the sweep peaks at 101–107 MB: 16% of 128 MB left, too little for an
+ * gives a 128 MB function the sweep peaks at 101–107 MB, and at 104–110 MB with ListUsers paged
+ * as IAM pages it (1,000 users an answer): 14–19% of 128 MB left, too little for an
  * account whose answers are larger than the benchmark's (longer names and paths, tags). keyage
  * keeps at least a quarter of the function's memory free over that peak, so the rule gets
  * 192 MB, where the sweep peaks at 113–123 MB (36% free).

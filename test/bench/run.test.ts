@@ -39,7 +39,14 @@ describe('parseCli', () => {
     });
   });
 
+  it('leaves moto unpaged unless --moto-paging on, which pages ListUsers as IAM does and changes nothing else', () => {
+    expect(parseCli(['--transport', 'moto'])).toMatchObject({ transports: [MOTO_TRANSPORT] });
+    expect(MOTO_TRANSPORT.iamPaging).toBe(false);
+    expect(parseCli(['--transport', 'moto', '--moto-paging', 'on'])).toMatchObject({ transports: [{ ...MOTO_TRANSPORT, iamPaging: true }] });
+  });
+
   it.each([
+    [['--moto-paging', 'yes'], 'Invalid value for parameter --moto-paging: "yes". Allowed: on or off.'],
     [['--users', '6000'], 'Invalid value for parameter --users: "6000". Allowed: whole numbers from 1 to 5000, comma-separated.'],
     [['--noncompliant', '120%'], 'Invalid value for parameter --noncompliant: "120%". Allowed: shares from 0 to 1 (0.01) or percentages (1%), comma-separated.'],
     [['--transport', 'aws'], 'Invalid value for parameter --transport: "aws". Allowed: moto, throttled.'],
