@@ -55,7 +55,15 @@ function install() {
     if (!updated.ok) return updated.why;
   }
   say(`installing Debian's ${PACKAGE} for the HTML report's browser test`);
-  const installed = run([...how.prefix, 'apt-get', 'install', '-y', '--no-install-recommends', PACKAGE]);
+  const argv = [...how.prefix, 'apt-get', 'install', '-y', '--no-install-recommends', PACKAGE];
+  let installed = run(argv);
+  if (!installed.ok) {
+    // Package lists older than the mirror name versions it no longer has (404): read them again, once.
+    say(`${installed.why}: apt-get update, then one more try`);
+    const updated = run([...how.prefix, 'apt-get', 'update']);
+    if (!updated.ok) return `${installed.why}; then ${updated.why}`;
+    installed = run(argv);
+  }
   if (!installed.ok) return installed.why;
   if (!existsSync(BROWSER)) return `${PACKAGE} was installed but ${BROWSER} does not exist`;
   return undefined;
