@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { auditCredentialReport } from '../../cli/audit-credential-report';
 import { AUDIT_SCHEMA_VERSION, type AuditReport, auditUser, summarize } from '../../cli/audit-report';
-import { auditedEntry, notAuditedEntry, ORGANIZATION_SCHEMA_VERSION, type OrganizationAuditReport, summarizeOrganization } from '../../cli/organization-report';
+import { auditedEntry, notAuditedEntry, type OrganizationAuditReport } from '../../cli/organization-report';
 import { DAY_MS } from '../../rules/access-key-age/policy';
+import { organizationReport as organizationReportOf } from './reports';
 import { EXAMPLE, FIXTURES, PINNED_NOW, ROOT } from './run-cli';
 
 const NOW = new Date(PINNED_NOW);
@@ -28,25 +29,7 @@ export function organizationReport(): OrganizationAuditReport {
     auditedEntry({ accountId: '210987654321', name: 'sandbox', state: 'ACTIVE' }, rootKeys),
     notAuditedEntry({ accountId: '333344445555', name: 'legacy', state: 'SUSPENDED' }, 'not-active', 'the account is SUSPENDED in Organizations; only ACTIVE accounts can be audited (--exclude 333344445555 to leave it out)'),
   ];
-  return {
-    schemaVersion: ORGANIZATION_SCHEMA_VERSION,
-    command: 'audit',
-    scope: 'organization',
-    now: NOW.toISOString(),
-    parameters: { maxAccessKeyAgeDays: 90, exemptionTag: null, graceDays: 14 },
-    source: {
-      kind: 'organization',
-      region: 'us-east-1',
-      profile: 'org-management',
-      roleName: 'keyage-audit',
-      callerAccountId: '123456789012',
-      selection: { organizationalUnits: null, accounts: null, exclude: [] },
-    },
-    partition: 'aws',
-    region: 'us-east-1',
-    summary: summarizeOrganization(accounts),
-    accounts,
-  };
+  return organizationReportOf(accounts, { profile: 'org-management', callerAccountId: '123456789012' });
 }
 
 /**

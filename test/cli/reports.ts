@@ -51,15 +51,18 @@ export function syntheticReport(users: number, keysPerUser: 1 | 2, accountId = '
   };
 }
 
-/** An organization report of the given entries, the rest fixed. */
-export function organizationReport(accounts: OrganizationAuditReport['accounts']): OrganizationAuditReport {
+/** An organization report of the given entries, the rest fixed (the caller's profile and account as `source` says). */
+export function organizationReport(
+  accounts: OrganizationAuditReport['accounts'],
+  source: Partial<Pick<OrganizationAuditReport['source'], 'profile' | 'callerAccountId'>> = {},
+): OrganizationAuditReport {
   return {
     schemaVersion: ORGANIZATION_SCHEMA_VERSION,
     command: 'audit',
     scope: 'organization',
     now: NOW.toISOString(),
     parameters: { maxAccessKeyAgeDays: 90, exemptionTag: null, graceDays: 14 },
-    source: { kind: 'organization', region: 'us-east-1', profile: null, roleName: 'keyage-audit', callerAccountId: '999988887777', selection: { organizationalUnits: null, accounts: null, exclude: [] } },
+    source: { kind: 'organization', region: 'us-east-1', profile: null, roleName: 'keyage-audit', callerAccountId: '999988887777', selection: { organizationalUnits: null, accounts: null, exclude: [] }, ...source },
     partition: 'aws',
     region: 'us-east-1',
     summary: summarizeOrganization(accounts),
