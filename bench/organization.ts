@@ -36,6 +36,7 @@ import { table } from './report';
 import { ORGANIZATION_COMMAND, ORGANIZATION_WORKER_FLAG } from './commands';
 import { type ExpectedCompliance, forEachLimit, plan } from './seed';
 import { BenchTransport, MOTO_TRANSPORT, type OperationCount, THROTTLED_TRANSPORT, total, type TransportModel } from './transport';
+import { type RunCost, startMeasuring } from './measure';
 
 export { ORGANIZATION_COMMAND, ORGANIZATION_WORKER_FLAG };
 
@@ -313,16 +314,10 @@ export async function runOrganizationJob(job: OrganizationJob, options: { ownPro
     ssm: (c) => new SSMClient(config(c)),
     kms: (c) => new KMSClient(config(c)),
   };
-  const startRss = process.memoryUsage().rss;
-  let peak = startRss;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 10);
-  sampler.unref();
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
+  const measuring = startMeasuring(options.ownProcess === true);
   let report: OrganizationAuditReport | undefined;
   let error: string | undefined;
+  let cost: RunCost;
   try {
     report = await auditOrganization({
       clients,
@@ -339,11 +334,8 @@ export async function runOrganizationJob(job: OrganizationJob, options: { ownPro
   } catch (err) {
     error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   } finally {
-    clearInterval(sampler);
+    cost = measuring.stop();
   }
-  const wallMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  peak = Math.max(peak, process.memoryUsage().rss);
   const iamOperations: Record<string, OperationCount> = {};
   let iamCalls = 0;
   let throttled = 0;
@@ -371,11 +363,11 @@ export async function runOrganizationJob(job: OrganizationJob, options: { ownPro
     concurrency: job.concurrency,
     ok: error === undefined && notAudited.length === 0,
     ...(error !== undefined ? { error } : notAudited.length > 0 ? { error: `${notAudited.length} account(s) not audited: ${notAudited[0]?.reason ?? ''}` } : {}),
-    wallMs,
-    cpuUserMs: cpu.user / 1000,
-    cpuSystemMs: cpu.system / 1000,
-    peakRssBytes: options.ownProcess ? Math.max(peak, process.resourceUsage().maxRSS * 1024) : peak,
-    rssSource: options.ownProcess ? 'maxRSS' : 'sampled',
+    wallMs: cost.wallMs,
+    cpuUserMs: cost.cpuUserMs,
+    cpuSystemMs: cost.cpuSystemMs,
+    peakRssBytes: cost.peakRssBytes,
+    rssSource: cost.rssSource,
     iamCalls,
     throttled,
     iamOperations,

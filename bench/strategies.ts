@@ -15,6 +15,7 @@ import { changeEvent, scheduledEvent, userConfigurationItem } from '../test/harn
 import { BaselineFailedError, type BaselineResult, runBaseline } from './baseline';
 import { type BenchAccount, clientConfig } from './moto';
 import { BenchTransport, type OperationCount, total, type TransportModel } from './transport';
+import { type RunCost, startMeasuring } from './measure';
 
 /** The strategies a run can measure. */
 export const STRATEGIES = ['keyage', 'baseline', 'change'] as const;
@@ -89,17 +90,11 @@ export async function runStrategy(job: StrategyJob, options: RunOptions = {}): P
   const resultToken = job.resultToken ?? 'TESTMODE';
   const now = new Date(job.now);
 
-  const startRss = process.memoryUsage().rss;
-  let peak = startRss;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 10);
-  sampler.unref();
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
+  const measuring = startMeasuring(options.ownProcess === true);
 
   let self: SelfReport;
   let error: string | undefined;
+  let cost: RunCost;
   try {
     if (job.strategy === 'baseline') {
       let r: BaselineResult;
@@ -117,11 +112,8 @@ export async function runStrategy(job: StrategyJob, options: RunOptions = {}): P
       error = out.error;
     }
   } finally {
-    clearInterval(sampler);
+    cost = measuring.stop();
   }
-  const wallMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  peak = Math.max(peak, process.memoryUsage().rss);
   iam.destroy();
   config.destroy();
 
@@ -135,12 +127,12 @@ export async function runStrategy(job: StrategyJob, options: RunOptions = {}): P
     transport: job.transport.name,
     ok,
     ...(error !== undefined ? { error } : {}),
-    wallMs,
-    cpuUserMs: cpu.user / 1000,
-    cpuSystemMs: cpu.system / 1000,
-    peakRssBytes: options.ownProcess ? Math.max(peak, process.resourceUsage().maxRSS * 1024) : peak,
-    startRssBytes: startRss,
-    rssSource: options.ownProcess ? 'maxRSS' : 'sampled',
+    wallMs: cost.wallMs,
+    cpuUserMs: cost.cpuUserMs,
+    cpuSystemMs: cost.cpuSystemMs,
+    peakRssBytes: cost.peakRssBytes,
+    startRssBytes: cost.startRssBytes,
+    rssSource: cost.rssSource,
     iamCalls,
     configCalls,
     throttled,
