@@ -14,7 +14,6 @@
  * each account apart in AWS, so the throttled model gives each account its own token bucket.
  * Each run's verdicts are checked against the seeded population, user by user.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,6 +36,7 @@ import { ORGANIZATION_COMMAND, ORGANIZATION_WORKER_FLAG } from './commands';
 import { type ExpectedCompliance, forEachLimit, plan } from './seed';
 import { BenchTransport, MOTO_TRANSPORT, type OperationCount, THROTTLED_TRANSPORT, total, type TransportModel } from './transport';
 import { type RunCost, startMeasuring } from './measure';
+import { readJob, runInOwnProcess } from './own-process';
 
 export { ORGANIZATION_COMMAND, ORGANIZATION_WORKER_FLAG };
 
@@ -392,32 +392,13 @@ export function verdictMismatches(run: OrganizationRun, population: Organization
   return wrong;
 }
 
-function runInOwnProcess(entry: string, job: OrganizationJob): Promise<OrganizationRun> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [entry, ORGANIZATION_WORKER_FLAG], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      try {
-        if (code !== 0) throw new Error(`exit code ${code}`);
-        resolvePromise(JSON.parse(out.trim().split('\n').pop() ?? '') as OrganizationRun);
-      } catch (e) {
-        reject(new Error(`the organization worker failed (${e instanceof Error ? e.message : String(e)}): ${err.slice(-2000)}`));
-      }
-    });
-    child.stdin.end(JSON.stringify(job));
-  });
+function runOrganizationInOwnProcess(entry: string, job: OrganizationJob): Promise<OrganizationRun> {
+  return runInOwnProcess<OrganizationJob, OrganizationRun>(entry, ORGANIZATION_WORKER_FLAG, job, 'organization');
 }
 
 /** The worker side: a job on stdin, the run on stdout. */
 export async function organizationWorkerMain(): Promise<void> {
-  let input = '';
-  process.stdin.setEncoding('utf8');
-  for await (const chunk of process.stdin) input += chunk as string;
-  const run = await runOrganizationJob(JSON.parse(input) as OrganizationJob, { ownProcess: true });
+  const run = await runOrganizationJob(await readJob<OrganizationJob>(), { ownProcess: true });
   process.stdout.write(`${JSON.stringify(run)}\n`);
 }
 
@@ -496,7 +477,7 @@ export async function organizationMain(argv: readonly string[], machine: () => R
     for (const transport of opts.transports) {
       for (const concurrency of opts.concurrency) {
         const job: OrganizationJob = { management: population.management, transport, concurrency, now: population.now, maxAccessKeyAgeDays: population.maxAccessKeyAgeDays };
-        const run = opts.isolate ? await runInOwnProcess(resolve(process.argv[1] as string), job) : await runOrganizationJob(job);
+        const run = opts.isolate ? await runOrganizationInOwnProcess(resolve(process.argv[1] as string), job) : await runOrganizationJob(job);
         const wrong = verdictMismatches(run, population);
         const { verdicts: _verdicts, ...rest } = run;
         void _verdicts;
